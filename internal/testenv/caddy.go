@@ -1,0 +1,181 @@
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	builtPath string
+	buildErr  error
+)
+
+// CaddyBinary returns the path of our Caddy build: $PORTCULLIS_CADDY when set
+// (`make test` builds it once for all packages), else it is built once per
+// test process.
+func CaddyBinary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("PORTCULLIS_CADDY"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("testenv: PORTCULLIS_CADDY=%s: %v", p, err)
+		}
+		return p
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "portcullis-caddy-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtPath = filepath.Join(dir, "caddy")
+		cmd := exec.Command("go", "build", "-o", builtPath, "github.com/portcullis/portcullis/cmd/caddy")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/caddy: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("testenv: %v", buildErr)
+	}
+	return builtPath
+}
+
+// Caddy is a running gateway process.
+type Caddy struct {
+	t         testing.TB
+	AdminPort int
+	dir       string
+	cmd       *exec.Cmd
+	logs      *syncBuffer
+	done      chan struct{}
+}
+
+// StartCaddy runs the built Caddy on caddyfile and waits until its admin
+// endpoint answers. An `admin` address on a free port and `persist_config off`
+// are added to the global options so that several instances can run at once.
+// The process is stopped when the test ends; its log is printed if the test
+// failed.
+func StartCaddy(t testing.TB, caddyfile string) *Caddy {
+	t.Helper()
+	c := &Caddy{t: t, AdminPort: FreePort(t), dir: t.TempDir(), logs: &syncBuffer{}, done: make(chan struct{})}
+	path := filepath.Join(c.dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(c.withTestGlobals(caddyfile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd = exec.Command(CaddyBinary(t), "run", "--config", path, "--adapter", "caddyfile")
+	c.cmd.Dir = c.dir
+	c.cmd.Env = append(os.Environ(), "HOME="+c.dir, "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir)
+	c.cmd.Stdout = c.logs
+	c.cmd.Stderr = c.logs
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("testenv: starting caddy: %v", err)
+	}
+	go func() { _ = c.cmd.Wait(); close(c.done) }()
+	t.Cleanup(func() {
+		c.Stop()
+		if t.Failed() {
+			t.Logf("caddy log:\n%s", c.Logs())
+		}
+	})
+	WaitFor(t, 30*time.Second, "caddy admin endpoint", func() bool {
+		select {
+		case <-c.done:
+			t.Fatalf("testenv: caddy exited during start-up:\n%s", c.Logs())
+		default:
+		}
+		resp, err := http.Get(c.AdminURL() + "/config/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return c
+}
+
+func (c *Caddy) withTestGlobals(caddyfile string) string {
+	globals := fmt.Sprintf("\tadmin 127.0.0.1:%d\n\tpersist_config off\n", c.AdminPort)
+	trimmed := strings.TrimLeft(caddyfile, " \t\r\n")
+	if strings.HasPrefix(trimmed, "{") {
+		return "{\n" + globals + trimmed[1:]
+	}
+	return "{\n" + globals + "}\n" + caddyfile
+}
+
+// AdminURL is the base URL of the instance's admin API.
+func (c *Caddy) AdminURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.AdminPort) }
+
+// Reload loads a new Caddyfile through the admin API, as `caddy reload` does,
+// and returns the admin API's answer when it refuses it.
+func (c *Caddy) Reload(caddyfile string) error {
+	req, _ := http.NewRequest(http.MethodPost, c.AdminURL()+"/load", strings.NewReader(c.withTestGlobals(caddyfile)))
+	req.Header.Set("Content-Type", "text/caddyfile")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("reload refused: %s: %s", resp.Status, body)
+	}
+	return nil
+}
+
+// Logs returns everything the process wrote so far.
+func (c *Caddy) Logs() string { return c.logs.String() }
+
+// WaitLog waits until the log contains substr.
+func (c *Caddy) WaitLog(substr string, timeout time.Duration) {
+	c.t.Helper()
+	WaitFor(c.t, timeout, fmt.Sprintf("caddy log line containing %q", substr), func() bool {
+		return strings.Contains(c.Logs(), substr)
+	})
+}
+
+// Pid is the process id (for reading its CPU time and RSS).
+func (c *Caddy) Pid() int { return c.cmd.Process.Pid }
+
+// Stop stops the process gracefully, then kills it if it lingers.
+func (c *Caddy) Stop() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
