@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/portcullis/portcullis/internal/revocation"
 )
 
 func init() {
@@ -45,8 +47,9 @@ type App struct {
 	// successful refresh; beyond it, token checks fail closed. Default: 30s.
 	RevocationMaxStaleness caddy.Duration `json:"revocation_max_staleness,omitempty"`
 
-	redis  *sharedRedis
-	logger *zap.Logger
+	redis       *sharedRedis
+	revocations revocation.Checker
+	logger      *zap.Logger
 }
 
 // RedisConfig says how to reach Redis.
