@@ -13,8 +13,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
-
-	"github.com/portcullis/portcullis/internal/revocation"
 )
 
 func init() {
@@ -48,8 +46,9 @@ type App struct {
 	RevocationMaxStaleness caddy.Duration `json:"revocation_max_staleness,omitempty"`
 
 	redis       *sharedRedis
-	revocations revocation.Checker
+	revocations *sharedMirror // revocations.go
 	logger      *zap.Logger
+	keySets     []string // keySetPool entries acquired for jwt_auth (keysets.go)
 }
 
 // RedisConfig says how to reach Redis.
@@ -100,6 +99,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	} else {
 		a.logger.Info("no redis configured: shared state is in process (single node)")
 	}
+	if err := a.provisionRevocations(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -119,6 +121,8 @@ func (a *App) Stop() error { return nil }
 
 // Cleanup releases what Provision acquired.
 func (a *App) Cleanup() error {
+	a.releaseRevocations() // before the Redis client it uses
+	a.releaseKeySets()
 	if a.redis != nil {
 		_, err := redisPool.Delete(a.redis.key)
 		return err

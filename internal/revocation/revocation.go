@@ -4,7 +4,9 @@
 package revocation
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/portcullis/portcullis/internal/principal"
 )
@@ -21,4 +23,21 @@ var (
 // Checker answers whether a verified token may still be used.
 type Checker interface {
 	Check(p *principal.Principal) error
+}
+
+// Publisher records revocations so that every mirror sees them: in Redis for
+// a fleet of gateways (RedisPublisher, used by secretsd), or in process for a
+// single node (Mirror.Publisher in memory mode).
+//
+// until is when the revocation may be forgotten: at least the expiry of the
+// last token it can affect (for a user, before + the longest access-token
+// lifetime). Each call is atomic: the entry is stored and announced together.
+type Publisher interface {
+	// RevokeToken revokes one access token by its jti.
+	RevokeToken(ctx context.Context, jti string, until time.Time) error
+	// RevokeSession revokes every token carrying the sid.
+	RevokeSession(ctx context.Context, sid string, until time.Time) error
+	// RevokeUser revokes every token of sub issued before the given time. A
+	// later call with a later before supersedes an earlier one.
+	RevokeUser(ctx context.Context, sub string, before, until time.Time) error
 }

@@ -1,0 +1,118 @@
+package jwtauth_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/portcullis/portcullis/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from `caddy adapt`")
+
+// TestAdaptGolden runs the real binary's `caddy adapt` on each
+// testdata/*.caddyfile and compares the JSON with its golden file.
+func TestAdaptGolden(t *testing.T) {
+	t.Parallel()
+	bin := testenv.CaddyBinary(t)
+	inputs, err := filepath.Glob("testdata/*.caddyfile")
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no testdata/*.caddyfile (%v)", err)
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".caddyfile")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(bin, "adapt", "--config", in, "--adapter", "caddyfile", "--pretty")
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("caddy adapt %s: %v\n%s", in, err, stderr.String())
+			}
+			golden := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(bytes.TrimSpace(stdout.Bytes()), bytes.TrimSpace(want)) {
+				t.Fatalf("caddy adapt %s differs from %s (run with -update if intended):\n%s", in, golden, stdout.String())
+			}
+		})
+	}
+}
+
+// TestValidateNamesLineAndProblem runs `caddy validate` on bad configs: the
+// error must name the file and line (when the problem is in the Caddyfile)
+// and say what is wrong.
+func TestValidateNamesLineAndProblem(t *testing.T) {
+	t.Parallel()
+	bin := testenv.CaddyBinary(t)
+	dir := t.TempDir()
+	jwks := filepath.Join(dir, "jwks.json")
+	if err := os.WriteFile(jwks, testFixture(t).JWKS, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	site := func(body string) string {
+		return "http://127.0.0.1:1 {\n\tjwt_auth {\n" + body + "\t}\n\trespond ok\n}\n"
+	}
+	const good = "\t\tjwks " + "JWKS" + "\n\t\tissuer https://id.example.com\n\t\taudience api\n"
+	cases := []struct {
+		name    string
+		config  string
+		wantErr []string
+	}{
+		{"unknown algorithm HS256", site(good + "\t\talgorithms RS256 HS256\n"), []string{"/Caddyfile:6", `unknown algorithm "HS256"`}},
+		{"missing issuer", site("\t\tjwks JWKS\n\t\taudience api\n"), []string{"/Caddyfile:5", "issuer is required"}},
+		{"missing audience", site("\t\tjwks JWKS\n\t\tissuer https://id.example.com\n"), []string{"/Caddyfile:5", "audience is required"}},
+		{"bad leeway", site(good + "\t\tleeway yesterday\n"), []string{"/Caddyfile:6", `leeway "yesterday"`}},
+		{"unknown option", site(good + "\t\tissuer_url x\n"), []string{"/Caddyfile:6", `unrecognized option "issuer_url"`}},
+		{"bad typ", site(good + "\t\ttyp JWT\n"), []string{"/Caddyfile:6", "typ takes"}},
+		{"bad forward_claim header", site(good + "\t\tforward_claim sub \"X User\"\n"), []string{"/Caddyfile:6", "not a valid header name"}},
+		{"missing JWKS file is named", site(strings.Replace(good, "JWKS", filepath.Join(dir, "nope.json"), 1)), []string{"nope.json", "no such file"}},
+		{"JWKS without a usable key is named", site(strings.Replace(good, "JWKS", broken, 1)), []string{"broken.json", "no usable signing key"}},
+		{"no JWKS anywhere", site("\t\tissuer https://id.example.com\n\t\taudience api\n"), []string{"no key set configured"}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			sub := filepath.Join(dir, fmt.Sprint(i))
+			_ = os.Mkdir(sub, 0o700)
+			path := filepath.Join(sub, "Caddyfile")
+			cfg := strings.ReplaceAll(c.config, "JWKS", jwks)
+			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput()
+			if err == nil {
+				t.Fatalf("caddy validate accepted:\n%s", cfg)
+			}
+			text := strings.ReplaceAll(string(out), `\"`, `"`) // the log line is JSON
+			for _, w := range c.wantErr {
+				if !strings.Contains(text, w) {
+					t.Fatalf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	// And the good one passes.
+	path := filepath.Join(dir, "Caddyfile.good")
+	_ = os.WriteFile(path, []byte(strings.ReplaceAll(site(good), "JWKS", jwks)), 0o600)
+	if out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput(); err != nil {
+		t.Fatalf("caddy validate refused a good config: %v\n%s", err, out)
+	}
+}

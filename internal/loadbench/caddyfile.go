@@ -1,0 +1,104 @@
+package loadbench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Gateway describes the Caddyfile of one measured gateway.
+type Gateway struct {
+	AdminPort int
+	Port      int
+	Upstream  string // host:port of the demo upstream
+	// Chain lists the gateway handlers to put in front of reverse_proxy, in
+	// the order of caddymodules.ChainOrder; empty for bare reverse_proxy.
+	Chain []string
+	// RedisURL, when set, configures the portcullis app with Redis, so
+	// rate_limit shares its limits through it.
+	RedisURL string
+	// Settings for the chain's handlers.
+	ChainSettings ChainSettings
+}
+
+// ChainSettings are the handler options of the benchmark's chain.
+type ChainSettings struct {
+	JWKSFile    string
+	Issuer      string
+	Audience    string
+	PoliciesDir string
+	Environment string
+	// StepUpPath is the path matcher of mfa_stepup: the load does not hit it,
+	// so the handler costs only its matcher, as on a real site where step-up
+	// guards a few sensitive routes.
+	StepUpPath string
+}
+
+// Directive blocks of the chain, as ops write them in the repo's Caddyfile.
+// Limits are far above what the load sends, so that no request is refused:
+// the benchmark measures the cost of checking, not of refusing.
+func directiveBlock(name string, s ChainSettings) string {
+	switch name {
+	case "rate_limit":
+		return `	rate_limit {
+		zone bench {
+			key {remote_host}
+			events 1000000000
+			window 1m
+		}
+	}
+`
+	case "jwt_auth":
+		return fmt.Sprintf(`	jwt_auth {
+		jwks %s
+		issuer %s
+		audience %s
+	}
+`, quote(s.JWKSFile), quote(s.Issuer), quote(s.Audience))
+	case "mfa_stepup":
+		return fmt.Sprintf(`	mfa_stepup %s {
+		max_age 15m
+		methods otp webauthn hwk
+		step_up_url https://login.portcullis.local/step-up
+	}
+`, s.StepUpPath)
+	case "cedar_authz":
+		return fmt.Sprintf(`	cedar_authz {
+		policies %s
+		environment %s
+		resource /api/{kind}/{id}
+	}
+`, quote(s.PoliciesDir), s.Environment)
+	}
+	return ""
+}
+
+// KnownDirectives are the chain directives the benchmark knows how to
+// configure, in chain order.
+var KnownDirectives = []string{"rate_limit", "jwt_auth", "mfa_stepup", "cedar_authz"}
+
+// Caddyfile renders the gateway's configuration: admin on its own port, no
+// automatic HTTPS, no access log (Caddy logs requests only when a site has a
+// `log` directive), plain HTTP on 127.0.0.1.
+func (g Gateway) Caddyfile() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{\n\tadmin 127.0.0.1:%d\n\tpersist_config off\n\tauto_https off\n", g.AdminPort)
+	if g.RedisURL != "" {
+		fmt.Fprintf(&b, "\tportcullis {\n\t\tredis %s\n\t}\n", quote(g.RedisURL))
+	}
+	b.WriteString("}\n\n")
+	fmt.Fprintf(&b, "http://127.0.0.1:%d {\n", g.Port)
+	for _, d := range g.Chain {
+		b.WriteString(directiveBlock(d, g.ChainSettings))
+	}
+	fmt.Fprintf(&b, "\treverse_proxy %s\n}\n", g.Upstream)
+	return b.String()
+}
+
+// quote makes a Caddyfile token of s: quoted when it holds characters that
+// would split or start a block.
+func quote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n\"{}#") {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}

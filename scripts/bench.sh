@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# make bench: bare reverse_proxy against the full gateway chain under wrk, in
+# one run on this machine, then the Go benchmarks of each handler. Prints the
+# table and writes it to .build/bench.txt. Only 127.0.0.1 is loaded; every
+# process started here is stopped on exit.
+#
+# Knobs (environment): BENCH_DURATION (8s per measured run), BENCH_ROUNDS (3),
+# BENCH_WARMUP (2s), BENCH_TOKENS (100000 distinct tokens), BENCH_ALG (RS256),
+# BENCH_GOTIME (-benchtime of the Go benchmarks, 200ms).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "bench.sh: installing Debian's wrk" >&2
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null 2>&1
+	fi
+	command -v wrk >/dev/null || { echo "bench.sh: wrk is missing and could not be installed (need root and apt-get); install wrk" >&2; exit 1; }
+fi
+
+# redis.sh may start a private Redis and set an EXIT trap to stop it; keep
+# that trap and add ours. Its probe (`exec 3<>/dev/tcp/… 2>/dev/null`) leaves
+# stderr pointing at /dev/null, so stderr is saved and restored around it.
+exec 4>&2
+source scripts/redis.sh
+exec 2>&4 4>&-
+redis_trap=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
+work=$(mktemp -d -t portcullis-bench.XXXXXX)
+cleanup() {
+	# loadbench stops the gateways and the upstream it started; this is for
+	# a run interrupted before it could.
+	if [[ -n ${loadbench_pid:-} ]] && kill -0 "$loadbench_pid" 2>/dev/null; then
+		kill -TERM "$loadbench_pid" 2>/dev/null || true
+		wait "$loadbench_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+	eval "$redis_trap"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p .build
+echo "bench.sh: building .build/caddy, .build/demo-upstream, .build/loadbench" >&2
+go build -o .build/caddy ./cmd/caddy
+go build -o .build/demo-upstream ./cmd/demo-upstream
+go build -o .build/loadbench ./cmd/loadbench
+
+.build/loadbench run \
+	-workdir "$work" \
+	-caddy .build/caddy -upstream .build/demo-upstream \
+	-policies "$PWD/policies" \
+	-redis "$REDIS_URL" \
+	-clk-tck "$(getconf CLK_TCK)" \
+	-duration "${BENCH_DURATION:-8s}" -rounds "${BENCH_ROUNDS:-3}" -warmup "${BENCH_WARMUP:-2s}" \
+	-tokens "${BENCH_TOKENS:-100000}" -alg "${BENCH_ALG:-RS256}" \
+	-out .build/bench.txt "$@" &
+loadbench_pid=$!
+wait "$loadbench_pid"
+loadbench_pid=
+
+echo >&2
+echo "bench.sh: Go benchmarks per handler (-benchtime ${BENCH_GOTIME:-200ms})" >&2
+export PORTCULLIS_CADDY=$PWD/.build/caddy
+go test -run '^$' -bench . -benchmem -benchtime "${BENCH_GOTIME:-200ms}" -timeout 5m \
+	./internal/... ./caddymodules/... >"$work/gobench.txt" 2>&1 || {
+	cat "$work/gobench.txt"
+	echo "bench.sh: go test -bench failed" >&2
+	exit 1
+}
+{
+	echo
+	echo "Go benchmarks per handler: go test -run '^\$' -bench . -benchmem -benchtime ${BENCH_GOTIME:-200ms} ./internal/... ./caddymodules/..."
+	grep -E '^(pkg:|Benchmark)' "$work/gobench.txt" | grep -v -- '--- ' || true
+	echo
+	.build/loadbench gobench "$work/gobench.txt"
+} | tee -a .build/bench.txt
