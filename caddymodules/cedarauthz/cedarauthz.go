@@ -243,10 +243,11 @@ func (c *CedarAuthz) Authorizer() *authz.Authorizer { return c.authorizer }
 func (c *CedarAuthz) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	p, _ := principal.FromContext(r.Context())
 	d := c.authorizer.Authorize(authz.Request{
-		Principal: p,
-		Method:    r.Method,
-		Path:      r.URL.Path,
-		SourceIP:  clientIP(r),
+		Principal:   p,
+		Method:      r.Method,
+		Path:        r.URL.Path,
+		EscapedPath: r.URL.EscapedPath(),
+		SourceIP:    clientIP(r),
 	})
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set("http.portcullis.authz.decision", d.Outcome())

@@ -262,16 +262,6 @@ func TestAbsentClaimIsNotForwardedButStillStripped(t *testing.T) {
 	}
 }
 
-func TestNilRevocationCheckerMeansNoRevocationSource(t *testing.T) {
-	t.Parallel()
-	h := newHandler(t, nil, clock.System)
-	r, _ := request("/", "Authorization", "Bearer "+tokentest.Mint(testFixture(t).RSA, time.Now()))
-	var s seen
-	if err := h.ServeHTTP(httptest.NewRecorder(), r, s.next()); err != nil || !s.called {
-		t.Fatalf("valid token refused without a revocation source: %v", err)
-	}
-}
-
 // BenchmarkHandlerCached is jwt_auth's whole per-request cost on a token
 // seen before: header stripping, extraction, cache hit, revocation check,
 // forwarded headers, placeholders and the context.

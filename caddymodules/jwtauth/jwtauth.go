@@ -102,13 +102,12 @@ func (h *JWTAuth) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("jwt_auth: %w", err)
 	}
 	rev := app.Revocations()
-	logger := ctx.Logger()
 	if rev == nil {
-		// TEMPORARY until the revocation mirror lands in the app: it will
-		// never be nil then, and this branch goes away.
-		logger.Warn("no revocation source configured: revoked tokens are accepted until they expire")
+		// The app always provides one (an "unavailable" checker when its
+		// mirror is missing); never run without revocation.
+		return errors.New("jwt_auth: the portcullis app has no revocation checker")
 	}
-	return h.setup(keys, rev, clock.System, logger)
+	return h.setup(keys, rev, clock.System, ctx.Logger())
 }
 
 func (h *JWTAuth) setup(keys token.KeyProvider, rev revocation.Checker, clk clock.Clock, logger *zap.Logger) error {

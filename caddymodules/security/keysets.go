@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
 	"github.com/portcullis/portcullis/internal/token"
 )
@@ -44,13 +43,12 @@ func (a *App) KeySource(src string) (*token.KeySource, error) {
 	if refresh <= 0 {
 		refresh = DefaultJWKSRefresh
 	}
-	logger := a.logger
-	if logger == nil {
-		logger = zap.NewNop()
-	}
+	// The source outlives this config (it is pooled), so it logs with the
+	// process logger rather than this config's.
+	logger := caddy.Log().Named("portcullis.jwks")
 	key := fmt.Sprintf("%s|%s", src, refresh)
 	v, _, err := keySetPool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		ks, err := token.NewKeySource(token.SourceOptions{Source: src, Refresh: refresh, Logger: logger.Named("jwks")})
+		ks, err := token.NewKeySource(token.SourceOptions{Source: src, Refresh: refresh, Logger: logger})
 		if err != nil {
 			return nil, err
 		}

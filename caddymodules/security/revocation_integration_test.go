@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -115,6 +116,23 @@ func (g *revocationGateway) awaitStatus(tok string, want int, timeout time.Durat
 		return got == want
 	})
 	return time.Since(start)
+}
+
+// metric reads one unlabelled sample from the admin endpoint's /metrics.
+func (g *revocationGateway) metric(name string) string {
+	g.t.Helper()
+	resp, err := http.Get(g.caddy.AdminURL() + "/metrics")
+	if err != nil {
+		g.t.Fatalf("reading metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func uniqueID(prefix string) string {
@@ -229,6 +247,9 @@ func TestRevocationFailsClosedWhileRedisIsDown(t *testing.T) {
 		t.Errorf("error code while stale = %q, want revocation_unavailable", code)
 	}
 	g.caddy.WaitLog("revocation mirror is stale", 5*time.Second)
+	if v := g.metric("portcullis_revocation_stale_refusals_total"); v == "" || v == "0" {
+		t.Errorf("portcullis_revocation_stale_refusals_total = %q while failing closed, want > 0", v)
+	}
 
 	srv.Start() // empty: the private server keeps nothing across restarts
 	g.awaitStatus(tok, http.StatusOK, 10*time.Second, "requests to pass again after redis is back")

@@ -50,17 +50,16 @@ func run(args []string) error {
 	fs.StringVar(&o.UpstreamBin, "upstream", ".build/demo-upstream", "the demo upstream binary")
 	fs.StringVar(&o.WrkBin, "wrk", "wrk", "wrk binary")
 	fs.StringVar(&o.WorkDir, "workdir", "", "directory for Caddyfiles, logs and scripts (required)")
-	fs.StringVar(&o.TokenDir, "token-dir", ".build/bench-tokens", "where the signed tokens are kept between runs")
+	fs.StringVar(&o.TokenDir, "token-dir", ".build/bench-tokens", "where signed token sets are kept between runs (one sub-directory per algorithm and count)")
 	fs.StringVar(&o.PoliciesDir, "policies", "policies", "Cedar policies directory")
 	fs.StringVar(&o.Environment, "environment", "production", "cedar_authz environment")
 	fs.StringVar(&o.RedisURL, "redis", os.Getenv("REDIS_URL"), "Redis URL for the Redis-limiter configuration")
 	fs.StringVar(&o.Path, "path", "/api/projects/1", "request path of the load")
-	fs.StringVar(&o.StepUpPath, "stepup-path", "/api/admin/*", "mfa_stepup matcher (a path the load does not hit)")
 	fs.StringVar(&o.Issuer, "issuer", devtoken.DefaultIssuer, "token issuer")
 	fs.StringVar(&o.Audience, "audience", devtoken.DefaultAudience, "token audience")
 	fs.IntVar(&o.Threads, "threads", 2, "wrk threads")
 	fs.IntVar(&o.Connections, "connections", 32, "wrk connections")
-	fs.DurationVar(&o.Duration, "duration", 8*time.Second, "length of each measured run")
+	fs.DurationVar(&o.Duration, "duration", 7*time.Second, "length of each measured run")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "length of the warm-up run per gateway and load")
 	fs.IntVar(&o.Rounds, "rounds", 3, "interleaved rounds")
 	fs.Float64Var(&o.ClockTicks, "clk-tck", 100, "clock ticks per second (getconf CLK_TCK)")
@@ -77,6 +76,9 @@ func run(args []string) error {
 	if o.WorkDir == "" {
 		return fmt.Errorf("-workdir is required")
 	}
+	// One set per algorithm and size, so that a quick run with few tokens
+	// does not replace the costly full set.
+	o.TokenDir = filepath.Join(o.TokenDir, fmt.Sprintf("%s-%d", o.Tokens.Alg, o.Tokens.Count))
 	// Processes run in the work directory: make every path absolute.
 	for _, p := range []*string{&o.CaddyBin, &o.UpstreamBin, &o.WorkDir, &o.TokenDir, &o.PoliciesDir} {
 		abs, err := filepath.Abs(*p)

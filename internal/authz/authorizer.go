@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,11 +197,12 @@ func (a *Authorizer) Authorize(r Request) *Decision {
 	mr := a.paths.get(p, func() *mappedResource {
 		m := &mappedResource{res: a.mapper.Map(p)}
 		m.ent = resourceEntity(&m.res)
+		m.display = string(m.ent.UID.Type) + "::" + strconv.Quote(m.res.Path)
 		return m
 	})
 	res, resEnt := &mr.res, &mr.ent
 	d.Action = action
-	d.Resource = string(resEnt.UID.Type) + "::" + strconv.Quote(res.Path)
+	d.Resource = mr.display
 
 	set := a.current.Load()
 	switch {
@@ -209,6 +211,9 @@ func (a *Authorizer) Authorize(r Request) *Decision {
 		return d
 	case action == "":
 		d.Errors = []string{"no action for method " + strconv.Quote(r.Method)}
+		return d
+	case !canonical(r.Path, r.EscapedPath):
+		d.Errors = []string{"request path is not canonical (dot segments, empty segments or an encoded slash)"}
 		return d
 	}
 	user := a.users.get(userKey(r.Principal), func() types.Entity { return userEntity(r.Principal) })
@@ -262,3 +267,14 @@ func evaluate(set *PolicySet, action string, res *Resource, user, resEnt *types.
 
 // ErrReloadRejected is wrapped by Reload errors for an invalid new set.
 var ErrReloadRejected = errors.New("policy reload rejected; the previous policies stay in force")
+
+// canonical reports whether a path means the same to every reasonable
+// server: no "." or ".." segments, no empty segments (a trailing slash is
+// fine) and no encoded slash.
+func canonical(p, escaped string) bool {
+	if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") || p == "." || p == ".." {
+		return false
+	}
+	return !strings.Contains(escaped, "%2F") && !strings.Contains(escaped, "%2f")
+}

@@ -110,7 +110,9 @@ func TestProductionPolicies(t *testing.T) {
 		// Requests the gateway cannot map.
 		{"unknown method has no action and is denied", user("Admin", "sec"), "PROPFIND", "/api/deployments/42", office, time.Time{}, false, ""},
 		{"no principal is denied", nil, "GET", "/api/deployments/42", office, time.Time{}, false, ""},
-		{"dot segments are resolved before mapping", user("Developer", "platform"), "PUT", "/api/teams/platform/../payments/services/api", office, time.Time{}, false, ""},
+		{"dot segments are denied, not resolved", user("Admin", "sec"), "GET", "/api/teams/platform/../payments/services/api", office, time.Time{}, false, ""},
+		{"empty segments are denied", user("Admin", "sec"), "GET", "/api//deployments/1", office, time.Time{}, false, ""},
+		{"a trailing slash is fine", user("Viewer", "ops"), "GET", "/api/deployments/", office, time.Time{}, true, "prod-read"},
 	})
 }
 
@@ -169,6 +171,8 @@ func TestRequestsThatCannotBeMappedAreDeniedWithAReason(t *testing.T) {
 	}{
 		{"no principal", authz.Request{Method: "GET", Path: "/api/x"}, "no authenticated principal"},
 		{"method without action", authz.Request{Principal: user("Admin", "sec"), Method: "TRACE", Path: "/api/x"}, `no action for method "TRACE"`},
+		{"dot segment", authz.Request{Principal: user("Admin", "sec"), Method: "GET", Path: "/api/a/../b"}, "not canonical"},
+		{"encoded slash", authz.Request{Principal: user("Admin", "sec"), Method: "GET", Path: "/api/a/b", EscapedPath: "/api/a%2Fb"}, "not canonical"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

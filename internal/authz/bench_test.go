@@ -1,8 +1,10 @@
 package authz_test
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/portcullis/portcullis/internal/authz"
@@ -76,5 +78,25 @@ func BenchmarkLoad1000Policies(b *testing.B) {
 		if _, err := authz.LoadBytes("s.cedarschema", schema, map[string][]byte{"gen.cedar": gen}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkAuthorize1000PoliciesDistinctUsers gives every request a new
+// principal and client IP, so the entity and context caches never hit: the
+// worst case (a different token per request).
+func BenchmarkAuthorize1000PoliciesDistinctUsers(b *testing.B) {
+	a := benchAuthorizer(b, 1000, false)
+	users := make([]authz.Request, 100_000)
+	for i := range users {
+		p := user("Developer", authz.GenTeam(i), groups("g7"))
+		p.Subject = "user-" + strconv.Itoa(i)
+		users[i] = authz.Request{Principal: p, Method: "PUT", Path: "/api/teams/" + authz.GenTeam(i) + "/" + authz.GenKind(i) + "/42",
+			SourceIP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), Time: wednesday10}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = a.Authorize(users[i%len(users)])
+		i++
 	}
 }

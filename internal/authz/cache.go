@@ -79,6 +79,7 @@ type contextKey struct {
 
 // mappedResource is a path's resource and its entity.
 type mappedResource struct {
-	res Resource
-	ent types.Entity
+	res     Resource
+	ent     types.Entity
+	display string // Decision.Resource
 }

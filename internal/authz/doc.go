@@ -7,6 +7,11 @@
 // optionally evaluates a candidate ("shadow") set on live traffic, reporting
 // where it would decide differently without enforcing it.
 //
+// Entities and the context are built once per distinct user, path and
+// (client IP, MFA state, second) and cached in fixed-size tables, so a
+// repeated caller costs little more than the evaluation of the policies in
+// its bucket.
+//
 // The package knows nothing of Caddy or HTTP handlers: the caller describes a
 // request as a [Request] (principal from the verified token, method, path,
 // client IP, time) and gets a [Decision]. caddymodules/cedarauthz adapts it.
@@ -20,7 +25,9 @@
 //     [ActionRule] or else the method (GET/HEAD/OPTIONS → read,
 //     POST/PUT/PATCH → write, DELETE → delete). Other methods have no action
 //     and are denied.
-//   - resource: the first [Template] matching the cleaned path gives
+//   - resource: a path with dot segments, empty segments or an encoded
+//     slash is denied (the upstream might read it differently); otherwise
+//     the first [Template] matching the path gives
 //     Portcullis::Resource::"<path>" (attributes kind, id, team, path; every
 //     captured variable as a tag; parent Portcullis::Kind::"<kind>"), and an
 //     unmatched path gives the catch-all Portcullis::Path::"<path>".

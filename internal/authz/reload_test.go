@@ -191,3 +191,35 @@ when { context.mfa_age_seconds + 1 > 1000000 };
 		t.Fatalf("determining policies = %v, want the failed one", d.Policies)
 	}
 }
+
+func TestReloadWhileAuthorizing(t *testing.T) {
+	t.Parallel()
+	dir := copyPolicies(t)
+	a := newAuthorizer(t, "production", func(c *authz.Config) {
+		c.Policies = authz.Source{Dir: dir}
+		c.ReloadInterval = time.Millisecond
+	})
+	a.Start()
+	defer a.Close(true)
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 2000 {
+				d := a.Authorize(authz.Request{Principal: user("Viewer", "ops"), Method: "GET", Path: "/api/deployments/" + string(rune('a'+i%26)), SourceIP: office})
+				if !d.Allowed {
+					t.Errorf("viewer read denied during reloads: %+v", d)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		writeFile(t, filepath.Join(dir, "extra.cedar"), strings.Replace(extraPermit, "prod-viewer-writes-notes", "extra-"+string(rune('a'+i)), 1))
+		if err := a.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	<-done
+}

@@ -16,8 +16,13 @@ type Request struct {
 	Principal *principal.Principal
 	// Method is the HTTP method, upper case.
 	Method string
-	// Path is the request path (it is cleaned before mapping).
+	// Path is the decoded request path. A path with dot segments or empty
+	// segments is denied rather than cleaned: the upstream may resolve it
+	// differently from the gateway, so authorizing either reading is unsafe.
 	Path string
+	// EscapedPath is the path as sent (URL.EscapedPath); when it encodes a
+	// slash (%2F), the request is denied for the same reason. Optional.
+	EscapedPath string
 	// SourceIP is the client address (after trusted-proxy handling). An
 	// invalid address is sent as 0.0.0.0, which no sensible allow-list holds.
 	SourceIP netip.Addr

@@ -27,13 +27,10 @@ type ChainSettings struct {
 	Audience    string
 	PoliciesDir string
 	Environment string
-	// StepUpPath is the path matcher of mfa_stepup: the load does not hit it,
-	// so the handler costs only its matcher, as on a real site where step-up
-	// guards a few sensitive routes.
-	StepUpPath string
 }
 
-// Directive blocks of the chain, as ops write them in the repo's Caddyfile.
+// Directive blocks of the chain, as in the repo's Caddyfile (the example ops
+// copy), except for the limit.
 // Limits are far above what the load sends, so that no request is refused:
 // the benchmark measures the cost of checking, not of refusing.
 func directiveBlock(name string, s ChainSettings) string {
@@ -42,7 +39,7 @@ func directiveBlock(name string, s ChainSettings) string {
 		return `	rate_limit {
 		zone bench {
 			key {remote_host}
-			events 1000000000
+			events 10000000
 			window 1m
 		}
 	}
@@ -52,20 +49,31 @@ func directiveBlock(name string, s ChainSettings) string {
 		jwks %s
 		issuer %s
 		audience %s
+		forward_claim sub X-Portcullis-User
+		forward_claim role X-Portcullis-Role
+		forward_claim team X-Portcullis-Team
 	}
 `, quote(s.JWKSFile), quote(s.Issuer), quote(s.Audience))
 	case "mfa_stepup":
-		return fmt.Sprintf(`	mfa_stepup %s {
+		// As in the repo's Caddyfile: step-up guards changes; the load
+		// only reads, so the handler costs its matcher.
+		return `	@changes not method GET HEAD OPTIONS
+	mfa_stepup @changes {
 		max_age 15m
 		methods otp webauthn hwk
 		step_up_url https://login.portcullis.local/step-up
 	}
-`, s.StepUpPath)
+`
 	case "cedar_authz":
 		return fmt.Sprintf(`	cedar_authz {
 		policies %s
 		environment %s
+		resource /api/teams/{team}/{kind}/{id}
+		resource /api/teams/{team}/{kind}
 		resource /api/{kind}/{id}
+		resource /api/{kind}
+		action POST /api/deployments/*/deploy deploy
+		action POST /api/deployments/*/rollback rollback
 	}
 `, quote(s.PoliciesDir), s.Environment)
 	}

@@ -16,7 +16,7 @@ func osReadFile(p string) (string, error) {
 func TestGatewayCaddyfile(t *testing.T) {
 	t.Parallel()
 	s := loadbench.ChainSettings{JWKSFile: "/tmp/a dir/jwks.json", Issuer: "https://portcullis.local", Audience: "portcullis-gateway",
-		PoliciesDir: "/repo/policies", Environment: "production", StepUpPath: "/api/admin/*"}
+		PoliciesDir: "/repo/policies", Environment: "production"}
 	bare := loadbench.Gateway{AdminPort: 2019, Port: 8080, Upstream: "127.0.0.1:9000", ChainSettings: s}.Caddyfile()
 	for _, want := range []string{"admin 127.0.0.1:2019", "auto_https off", "http://127.0.0.1:8080 {", "reverse_proxy 127.0.0.1:9000"} {
 		if !strings.Contains(bare, want) {
@@ -32,7 +32,7 @@ func TestGatewayCaddyfile(t *testing.T) {
 	chain := loadbench.Gateway{AdminPort: 2019, Port: 8080, Upstream: "127.0.0.1:9000", ChainSettings: s,
 		Chain: loadbench.KnownDirectives, RedisURL: "redis://127.0.0.1:6379/0"}.Caddyfile()
 	order := []string{"portcullis {", "redis redis://127.0.0.1:6379/0", "rate_limit {", "jwt_auth {", `jwks "/tmp/a dir/jwks.json"`,
-		"mfa_stepup /api/admin/* {", "cedar_authz {", "policies /repo/policies", "environment production", "reverse_proxy"}
+		"mfa_stepup @changes {", "cedar_authz {", "policies /repo/policies", "environment production", "reverse_proxy"}
 	last := -1
 	for _, want := range order {
 		i := strings.Index(chain, want)

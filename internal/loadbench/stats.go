@@ -50,6 +50,7 @@ type Row struct {
 	P50ms     float64 // median of the runs' p50
 	P99ms     float64 // median of the runs' p99
 	CPUPer10k float64 // median CPU seconds per 10,000 requests
+	Failed    int64   // requests that timed out or hit a socket error, all rounds
 	RSSMB     float64 // peak RSS (VmHWM) of the gateway under this load, MiB; 0 if unknown
 	AnonMB    float64 // largest anonymous RSS sampled under this load, MiB
 	// DistinctTokens is how many different tokens this gateway process was
@@ -110,7 +111,9 @@ func Summarize(runs []Run, rss map[RowKey]RSS, distinct map[RowKey]int64, clockT
 	for _, k := range ordered {
 		rs := byKey[k]
 		var rps, p50, p99, cpu []float64
+		var failed int64
 		for _, r := range rs {
+			failed += r.Report.Failures()
 			rps = append(rps, r.Report.RPS())
 			p50 = append(p50, r.Report.LatencyUS.P50/1e3)
 			p99 = append(p99, r.Report.LatencyUS.P99/1e3)
@@ -118,7 +121,7 @@ func Summarize(runs []Run, rss map[RowKey]RSS, distinct map[RowKey]int64, clockT
 		}
 		index[k] = len(rows)
 		rows = append(rows, Row{
-			RowKey: k, Runs: len(rs),
+			RowKey: k, Runs: len(rs), Failed: failed,
 			RPS: Median(rps), P50ms: Median(p50), P99ms: Median(p99), CPUPer10k: Median(cpu),
 			RSSMB:          float64(rss[k].PeakKB) / 1024,
 			AnonMB:         float64(rss[k].PeakAnonKB) / 1024,

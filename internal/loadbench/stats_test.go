@@ -155,7 +155,7 @@ func TestWriteTableShowsEveryFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"req/s", "p50 ms", "p99 ms", "CPU s/10k req", "peak RSS MB", "req/s × bare", "p99 added ms", "CPU × bare",
+	for _, want := range []string{"failed", "req/s", "p50 ms", "p99 ms", "CPU s/10k req", "peak RSS MB", "req/s × bare", "p99 added ms", "CPU × bare",
 		"10000", "9000", "0.90", "+0.50", "1.11"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

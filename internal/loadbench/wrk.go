@@ -66,8 +66,7 @@ func (r WrkReport) RPS() float64 {
 	return float64(r.Requests) / (float64(r.DurationUS) / 1e6)
 }
 
-// Failures counts requests that did not get a successful answer. A benchmark
-// run with failures measures error paths, not the gateway, and is refused.
+// Failures counts requests that got no answer or an error status.
 func (r WrkReport) Failures() int64 {
 	e := r.Errors
 	return e.Connect + e.Read + e.Write + e.Status + e.Timeout

@@ -44,7 +44,8 @@ type MirrorConfig struct {
 	Resync time.Duration
 	// MaxStaleness is how long the mirror may go without a successful full
 	// load; beyond it (noticed within a twentieth of it, at most 1s) Check
-	// returns ErrStale for every token. Default: 30s.
+	// returns ErrStale for every token. It should be at least Resync (the
+	// portcullis app enforces it). Default: 30s.
 	MaxStaleness time.Duration
 	// Clock tells the time for expiry and staleness. Default: the system clock.
 	Clock clock.Clock

@@ -27,7 +27,7 @@ func BenchmarkMirrorCheck(b *testing.B) {
 		mirror *revocation.Mirror
 	}{
 		{"memory", revocation.NewMirror(revocation.MirrorConfig{})},
-		{"redis", revocation.NewMirror(revocation.MirrorConfig{Redis: client, Keys: keys, Resync: time.Hour,
+		{"redis", revocation.NewMirror(revocation.MirrorConfig{Redis: client, Keys: keys, Resync: time.Hour, MaxStaleness: 2 * time.Hour,
 			OnApply: func(revocation.Entry) { heard.Add(1) }})},
 	}
 	now := time.Now()

@@ -1,6 +1,12 @@
 // Package revocation keeps the gateway's local mirror of revoked tokens,
 // sessions and users, fed from Redis (pub/sub plus periodic resync) so that a
 // check costs no round trip, and failing closed when the mirror is stale.
+//
+// It is shared by both programs: secretsd writes with RedisPublisher, every
+// gateway reads with a Mirror, and the Redis layout between them is defined
+// once, in keys.go. Without Redis, a Mirror runs in memory on one node, fed by
+// its own Publisher; the feed from secretsd to such a gateway is secretsd's
+// work (issue 3).
 package revocation
 
 import (
