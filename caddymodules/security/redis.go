@@ -38,6 +38,11 @@ func (c RedisConfig) redacted() string {
 
 // NewRedisClient builds a UniversalClient from the configuration, so that a
 // standalone server, a Cluster and Sentinel all work behind one interface.
+//
+// Every client honours its callers' context deadlines (ContextTimeoutEnabled),
+// so that rate_limit's per-request Redis budget (100ms by default) holds when
+// Redis hangs instead of refusing connections; without it go-redis ignores
+// the deadline and waits out its own 3s read timeout.
 func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 	switch c.mode() {
 	case "standalone":
@@ -45,18 +50,21 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", c.redacted(), err)
 		}
+		o.ContextTimeoutEnabled = true
 		return redis.NewClient(o), nil
 	case "cluster":
 		o, err := redis.ParseClusterURL(c.URL)
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", c.redacted(), err)
 		}
+		o.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(o), nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(c.URL)
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", c.redacted(), err)
 		}
+		o.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(o), nil
 	default:
 		return nil, fmt.Errorf("unknown redis mode %q (want standalone, cluster or sentinel)", c.Mode)

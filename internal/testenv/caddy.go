@@ -106,9 +106,19 @@ func StartCaddy(t testing.TB, caddyfile string) *Caddy {
 
 func (c *Caddy) withTestGlobals(caddyfile string) string {
 	globals := fmt.Sprintf("\tadmin 127.0.0.1:%d\n\tpersist_config off\n", c.AdminPort)
-	trimmed := strings.TrimLeft(caddyfile, " \t\r\n")
-	if strings.HasPrefix(trimmed, "{") {
-		return "{\n" + globals + trimmed[1:]
+	// Find the global options block: the first line that is not blank or a comment.
+	offset := 0
+	for _, line := range strings.SplitAfter(caddyfile, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			offset += len(line)
+			continue
+		}
+		if trimmed == "{" {
+			brace := offset + strings.Index(line, "{")
+			return caddyfile[:brace+1] + "\n" + globals + caddyfile[brace+1:]
+		}
+		break
 	}
 	return "{\n" + globals + "}\n" + caddyfile
 }
