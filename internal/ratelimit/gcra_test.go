@@ -98,8 +98,8 @@ func TestGCRA(t *testing.T) {
 			),
 		},
 		{
-			name:  "a whole window of rest refills the bucket entirely",
-			limit: ten,
+			name:   "a whole window of rest refills the bucket entirely",
+			limit:  ten,
 			events: append(burst(10, 9), event{advance: time.Second, allowed: true, remaining: 9, reset: 100 * time.Millisecond}),
 		},
 		{

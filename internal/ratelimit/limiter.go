@@ -146,4 +146,3 @@ func allowInProcess(zones []*Zone, keys []string, out []Decision, now int64) boo
 	}
 	return all
 }
-

@@ -153,4 +153,3 @@ func TestAClientGoingAwayDoesNotOpenTheCircuit(t *testing.T) {
 		t.Fatalf("source %v, transitions %q, healthy %v; want a fallback decision and the circuit still closed", src, rec, l.RedisHealthy())
 	}
 }
-
