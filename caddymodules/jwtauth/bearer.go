@@ -71,8 +71,9 @@ func (h *JWTAuth) classify(err error) *failure {
 		h.logger.Debug("revoked bearer token refused")
 		return &failure{http.StatusUnauthorized, "invalid_token", "token has been revoked"}
 	default:
-		// Stale or unreadable revocation state: fail closed.
-		h.logger.Warn("revocation state unavailable; refusing the request", zap.Error(err))
+		// Stale or unreadable revocation state: fail closed. The mirror logs the
+		// transition once; a line per refused request would flood the log.
+		h.logger.Debug("revocation state unavailable; refusing the request", zap.Error(err))
 		return &failure{http.StatusServiceUnavailable, "revocation_unavailable", "token revocation state is temporarily unavailable; try again shortly"}
 	}
 }

@@ -140,6 +140,11 @@ func (c *Caddy) Reload(caddyfile string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("reload refused: %s: %s", resp.Status, body)
 	}
+	// The old config's servers close their keep-alive connections; a test's
+	// next request must not pick one of those up and read EOF.
+	if tr, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr.CloseIdleConnections()
+	}
 	return nil
 }
 
