@@ -1,10 +1,6 @@
 package cedarauthz_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,44 +9,12 @@ import (
 	"github.com/portcullis/portcullis/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files of caddy adapt")
-
-// TestAdaptGolden runs `caddy adapt` on each testdata/*.caddyfile and
-// compares the JSON with testdata/*.golden.json (go test -update rewrites it).
+// TestAdaptGolden runs the real binary's `caddy adapt` on each
+// testdata/*.caddyfile and compares the JSON with its golden file
+// (go test -update rewrites them).
 func TestAdaptGolden(t *testing.T) {
 	t.Parallel()
-	bin := testenv.CaddyBinary(t)
-	inputs, _ := filepath.Glob("testdata/*.caddyfile")
-	if len(inputs) == 0 {
-		t.Fatal("no testdata/*.caddyfile")
-	}
-	for _, in := range inputs {
-		t.Run(filepath.Base(in), func(t *testing.T) {
-			t.Parallel()
-			out, err := exec.Command(bin, "adapt", "--config", in, "--adapter", "caddyfile").CombinedOutput()
-			if err != nil {
-				t.Fatalf("caddy adapt: %v\n%s", err, out)
-			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, bytes.TrimSpace(out), "", "\t"); err != nil {
-				t.Fatalf("adapt output is not JSON: %v\n%s", err, out)
-			}
-			pretty.WriteByte('\n')
-			golden := strings.TrimSuffix(in, ".caddyfile") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, pretty.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(pretty.Bytes(), want) {
-				t.Fatalf("caddy adapt output differs from %s (go test -update rewrites it):\n%s", golden, pretty.String())
-			}
-		})
-	}
+	testenv.AdaptGoldenDir(t, "testdata")
 }
 
 // TestValidateNamesTheProblem runs `caddy validate` on bad configurations:

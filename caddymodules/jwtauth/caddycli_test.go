@@ -1,8 +1,6 @@
 package jwtauth_test
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,43 +11,12 @@ import (
 	"github.com/portcullis/portcullis/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from `caddy adapt`")
-
 // TestAdaptGolden runs the real binary's `caddy adapt` on each
-// testdata/*.caddyfile and compares the JSON with its golden file.
+// testdata/*.caddyfile and compares the JSON with its golden file
+// (go test -update rewrites them).
 func TestAdaptGolden(t *testing.T) {
 	t.Parallel()
-	bin := testenv.CaddyBinary(t)
-	inputs, err := filepath.Glob("testdata/*.caddyfile")
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no testdata/*.caddyfile (%v)", err)
-	}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".caddyfile")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			var stdout, stderr bytes.Buffer
-			cmd := exec.Command(bin, "adapt", "--config", in, "--adapter", "caddyfile", "--pretty")
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("caddy adapt %s: %v\n%s", in, err, stderr.String())
-			}
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(bytes.TrimSpace(stdout.Bytes()), bytes.TrimSpace(want)) {
-				t.Fatalf("caddy adapt %s differs from %s (run with -update if intended):\n%s", in, golden, stdout.String())
-			}
-		})
-	}
+	testenv.AdaptGoldenDir(t, "testdata")
 }
 
 // TestValidateNamesLineAndProblem runs `caddy validate` on bad configs: the

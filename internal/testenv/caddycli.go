@@ -10,16 +10,11 @@ import (
 	"testing"
 )
 
-// updating reports whether golden files should be rewritten: the test
-// package's own -update flag (testenv does not define it, so that packages
-// that already do keep working) or UPDATE_GOLDEN=1.
-func updating() bool {
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		return true
-	}
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+// update makes the golden-file helpers rewrite their files:
+// go test ./pkg -run Adapt -update (or UPDATE_GOLDEN=1 for several packages).
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from `caddy adapt`")
+
+func updating() bool { return *update || os.Getenv("UPDATE_GOLDEN") == "1" }
 
 // CaddyCLI runs the built binary with args in dir and returns its combined
 // output and error.
@@ -58,6 +53,23 @@ func AdaptGolden(t testing.TB, dir string, env []string, caddyfile, golden strin
 	}
 	if !bytes.Equal(bytes.TrimSpace(stdout.Bytes()), bytes.TrimSpace(want)) {
 		t.Fatalf("caddy adapt %s differs from %s (run with -update if intended):\n%s", caddyfile, filepath.Base(golden), stdout.String())
+	}
+}
+
+// AdaptGoldenDir runs AdaptGolden on every dir/*.caddyfile against the
+// dir/*.golden.json of the same name, each in its own parallel subtest.
+func AdaptGoldenDir(t *testing.T, dir string) {
+	t.Helper()
+	inputs, err := filepath.Glob(filepath.Join(dir, "*.caddyfile"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("testenv: no %s/*.caddyfile (%v)", dir, err)
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".caddyfile")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			AdaptGolden(t, "", nil, in, filepath.Join(dir, name+".golden.json"))
+		})
 	}
 }
 
