@@ -20,12 +20,13 @@ func TestValidateNamesLineAndProblem(t *testing.T) {
 	cases := []struct {
 		name  string
 		block string
+		line  string // options are checked where they stand; their combination at the block's end
 		want  string
 	}{
-		{"unknown option", "\t\tmaxage 5m\n", `unrecognized option "maxage"`},
-		{"negative max_age", "\t\tmax_age -1m\n", "not a non-negative duration"},
-		{"acr outside the ladder", "\t\tacr gold\n", `acr "gold" is not one of the levels`},
-		{"relative step-up URL", "\t\tstep_up_url /step-up\n", "not an absolute URL"},
+		{"unknown option", "\t\tmaxage 5m\n", "Caddyfile:3", `unrecognized option "maxage"`},
+		{"negative max_age", "\t\tmax_age -1m\n", "Caddyfile:3", "not a non-negative duration"},
+		{"acr outside the ladder", "\t\tacr gold\n", "Caddyfile:4", `acr "gold" is not one of the levels`},
+		{"relative step-up URL", "\t\tstep_up_url /step-up\n", "Caddyfile:3", "not an absolute URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -41,8 +42,8 @@ func TestValidateNamesLineAndProblem(t *testing.T) {
 			if err == nil {
 				t.Fatalf("caddy validate accepted:\n%s", conf)
 			}
-			if !strings.Contains(out, "Caddyfile:3") || !strings.Contains(out, c.want) {
-				t.Fatalf("caddy validate said:\n%s\nwant the line (Caddyfile:3) and %q", out, c.want)
+			if !strings.Contains(out, c.line) || !strings.Contains(out, c.want) {
+				t.Fatalf("caddy validate said:\n%s\nwant the line (%s) and %q", out, c.line, c.want)
 			}
 		})
 	}
