@@ -1,9 +1,9 @@
 package cedarauthz
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portcullis/portcullis/internal/promreg"
 )
 
 type metrics struct {
@@ -33,20 +33,8 @@ func registerMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		return m
 	}
-	m.decisions = register(reg, m.decisions)
-	m.shadowDisagreements = register(reg, m.shadowDisagreements)
-	m.reloadFailures = register(reg, m.reloadFailures)
+	m.decisions = promreg.Register(reg, m.decisions)
+	m.shadowDisagreements = promreg.Register(reg, m.shadowDisagreements)
+	m.reloadFailures = promreg.Register(reg, m.reloadFailures)
 	return m
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }

@@ -1,9 +1,9 @@
 package ratelimit
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portcullis/portcullis/internal/promreg"
 )
 
 type metrics struct {
@@ -37,21 +37,9 @@ func registerMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		return m
 	}
-	m.decisions = register(reg, m.decisions)
-	m.fallback = register(reg, m.fallback)
-	m.transitions = register(reg, m.transitions)
-	m.emptyKey = register(reg, m.emptyKey)
+	m.decisions = promreg.Register(reg, m.decisions)
+	m.fallback = promreg.Register(reg, m.fallback)
+	m.transitions = promreg.Register(reg, m.transitions)
+	m.emptyKey = promreg.Register(reg, m.emptyKey)
 	return m
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
