@@ -5,11 +5,10 @@
 # redis-server on a free port that is stopped when the calling script exits.
 
 redis_answers() { # host port
-	exec 3<>"/dev/tcp/$1/$2" 2>/dev/null || return 1
-	printf 'PING\r\n' >&3
+	# In a subshell, so that the probe's redirections (fd 3, and stderr for
+	# "connection refused") never outlive it.
 	local reply
-	read -r -t 2 reply <&3 || true
-	exec 3>&- 3<&-
+	reply=$( (exec 3<>"/dev/tcp/$1/$2" && printf 'PING\r\n' >&3 && read -r -t 2 line <&3 && printf '%s' "$line") 2>/dev/null) || return 1
 	[[ $reply == +PONG* ]]
 }
 
