@@ -4,9 +4,9 @@
 # table and writes it to .build/bench.txt. Only 127.0.0.1 is loaded; every
 # process started here is stopped on exit.
 #
-# Knobs (environment): BENCH_DURATION (7s per measured run), BENCH_ROUNDS (3),
+# Knobs (environment): BENCH_DURATION (6s per measured run), BENCH_ROUNDS (3),
 # BENCH_WARMUP (2s), BENCH_TOKENS (100000 distinct tokens), BENCH_ALG (RS256),
-# BENCH_GOTIME (-benchtime of the Go benchmarks, 200ms).
+# BENCH_GOTIME (-benchtime of the Go benchmarks, 100ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,20 +51,21 @@ go build -o .build/loadbench ./cmd/loadbench
 	-policies "$PWD/policies" \
 	-redis "$REDIS_URL" \
 	-clk-tck "$(getconf CLK_TCK)" \
-	-duration "${BENCH_DURATION:-7s}" -rounds "${BENCH_ROUNDS:-3}" -warmup "${BENCH_WARMUP:-2s}" \
+	-duration "${BENCH_DURATION:-6s}" -rounds "${BENCH_ROUNDS:-3}" -warmup "${BENCH_WARMUP:-2s}" \
 	-tokens "${BENCH_TOKENS:-100000}" -alg "${BENCH_ALG:-RS256}" \
 	-out .build/bench.txt "$@" &
 loadbench_pid=$!
 wait "$loadbench_pid"
 loadbench_pid=
+echo "bench.sh: end-to-end part done after ${SECONDS}s" >&2
 
 echo >&2
-echo "bench.sh: Go benchmarks per handler (-benchtime ${BENCH_GOTIME:-200ms})" >&2
+echo "bench.sh: Go benchmarks per handler (-benchtime ${BENCH_GOTIME:-100ms})" >&2
 export PORTCULLIS_CADDY=$PWD/.build/caddy
 # Only the packages that have benchmarks: linking the test binary of every
 # Caddy module package would cost minutes.
 mapfile -t bench_pkgs < <(grep -rl --include='*_test.go' -E '^func Benchmark' internal caddymodules | xargs -n1 dirname | sort -u | sed 's|^|./|')
-go test -run '^$' -bench . -benchmem -benchtime "${BENCH_GOTIME:-200ms}" -timeout 5m \
+go test -run '^$' -bench . -benchmem -benchtime "${BENCH_GOTIME:-100ms}" -timeout 5m \
 	"${bench_pkgs[@]}" >"$work/gobench.txt" 2>&1 || {
 	cat "$work/gobench.txt"
 	echo "bench.sh: go test -bench failed" >&2
@@ -72,8 +73,9 @@ go test -run '^$' -bench . -benchmem -benchtime "${BENCH_GOTIME:-200ms}" -timeou
 }
 {
 	echo
-	echo "Go benchmarks per handler: go test -run '^\$' -bench . -benchmem -benchtime ${BENCH_GOTIME:-200ms} ${bench_pkgs[*]}"
+	echo "Go benchmarks per handler: go test -run '^\$' -bench . -benchmem -benchtime ${BENCH_GOTIME:-100ms} ${bench_pkgs[*]}"
 	grep -E '^(pkg:|Benchmark)' "$work/gobench.txt" | grep -v -- '--- ' || true
 	echo
 	.build/loadbench gobench "$work/gobench.txt"
 } | tee -a .build/bench.txt
+echo "bench.sh: done in ${SECONDS}s; the report is in .build/bench.txt" >&2

@@ -59,7 +59,7 @@ func run(args []string) error {
 	fs.StringVar(&o.Audience, "audience", devtoken.DefaultAudience, "token audience")
 	fs.IntVar(&o.Threads, "threads", 2, "wrk threads")
 	fs.IntVar(&o.Connections, "connections", 32, "wrk connections")
-	fs.DurationVar(&o.Duration, "duration", 7*time.Second, "length of each measured run")
+	fs.DurationVar(&o.Duration, "duration", 6*time.Second, "length of each measured run")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "length of the warm-up run per gateway and load")
 	fs.IntVar(&o.Rounds, "rounds", 3, "interleaved rounds")
 	fs.Float64Var(&o.ClockTicks, "clk-tck", 100, "clock ticks per second (getconf CLK_TCK)")
