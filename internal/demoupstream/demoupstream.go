@@ -52,6 +52,9 @@ type Deployment struct {
 //	GET  /api/projects        → the catalogue
 //	GET  /api/projects/{id}   → one project, 404 if unknown
 //	POST /api/deployments     → 201 with the accepted deployment
+//	GET  /api/teams/{team}/projects         → the team's projects
+//	POST /api/teams/{team}/projects         → 201 with the project created (not kept)
+//	DELETE /api/teams/{team}/projects/{id}  → 200 with the id deleted (nothing is kept)
 //
 // It keeps no state between requests, so it needs no locks.
 func Handler() http.Handler {
@@ -86,6 +89,25 @@ func Handler() http.Handler {
 		d.ID = "dep-" + d.Project
 		d.Status = "accepted"
 		writeJSON(w, http.StatusCreated, Answer{Data: d, Caller: Caller(r.Header)})
+	})
+	mux.HandleFunc("GET /api/teams/{team}/projects", func(w http.ResponseWriter, r *http.Request) {
+		team := r.PathValue("team")
+		mine := make([]Project, 0, len(Projects))
+		for _, p := range Projects {
+			if p.Team == team {
+				mine = append(mine, p)
+			}
+		}
+		writeJSON(w, http.StatusOK, Answer{Data: mine, Caller: Caller(r.Header)})
+	})
+	mux.HandleFunc("POST /api/teams/{team}/projects", func(w http.ResponseWriter, r *http.Request) {
+		var p Project
+		_ = json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&p)
+		p.ID, p.Team = "new", r.PathValue("team")
+		writeJSON(w, http.StatusCreated, Answer{Data: p, Caller: Caller(r.Header)})
+	})
+	mux.HandleFunc("DELETE /api/teams/{team}/projects/{id}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, Answer{Data: map[string]string{"deleted": r.PathValue("id")}, Caller: Caller(r.Header)})
 	})
 	return mux
 }
