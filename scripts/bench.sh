@@ -19,11 +19,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 # redis.sh may start a private Redis and set an EXIT trap to stop it; keep
-# that trap and add ours. Its probe (`exec 3<>/dev/tcp/… 2>/dev/null`) leaves
-# stderr pointing at /dev/null, so stderr is saved and restored around it.
-exec 4>&2
+# that trap and add ours.
 source scripts/redis.sh
-exec 2>&4 4>&-
 redis_trap=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
 work=$(mktemp -d -t portcullis-bench.XXXXXX)
 cleanup() {
