@@ -210,4 +210,10 @@ func TestRepoCaddyfileAdaptsAndValidates(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Valid configuration") {
 		t.Fatalf("caddy validate Caddyfile: %v\n%s", err, out)
 	}
+
+	// Operators diff their copy against ours: keep it in `caddy fmt` form
+	// (`fmt --diff` exits non-zero when it would change something).
+	if out, err := testenv.CaddyCLI(t, root, nil, "fmt", "--diff", "Caddyfile"); err != nil {
+		t.Fatalf("the Caddyfile is not formatted (run .build/caddy fmt --overwrite Caddyfile): %v\n%s", err, out)
+	}
 }
