@@ -30,8 +30,10 @@ type Principal struct {
 	Groups    []string  // groups
 	// BreakGlass is true for emergency-access tokens (claim "break_glass").
 	BreakGlass bool
-	// Claims holds every claim of the token, for placeholders and header
-	// forwarding of claims that have no field above.
+	// Claims holds the token's claims that have no field above (e.g. scope),
+	// for placeholders and header forwarding; nil when there are none.
+	// Principals may be shared between requests through jwt_auth's cache:
+	// never modify one.
 	Claims map[string]any
 }
 
