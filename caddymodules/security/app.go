@@ -99,10 +99,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	} else {
 		a.logger.Info("no redis configured: shared state is in process (single node)")
 	}
-	if err := a.provisionRevocations(ctx); err != nil {
-		return err
-	}
-	return nil
+	return a.provisionRevocations(ctx)
 }
 
 // Validate checks the configuration.
@@ -130,7 +127,7 @@ func (a *App) Cleanup() error {
 	return nil
 }
 
-// Redis returns the shared Redis client, or nil when the gateway runs in memory.
+// RedisClient returns the shared Redis client, or nil when the gateway runs in memory.
 func (a *App) RedisClient() redis.UniversalClient {
 	if a.redis == nil {
 		return nil

@@ -51,9 +51,12 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if len(args) == 2 {
 				rc.Mode = args[1]
 			}
-			if _, err := NewRedisClient(*rc); err != nil {
+			// Building a client parses the URL for its mode; it dials nothing.
+			client, err := NewRedisClient(*rc)
+			if err != nil {
 				return d.Errf("redis: %v", err)
 			}
+			_ = client.Close()
 			a.Redis = rc
 		case "jwks":
 			if !d.NextArg() {
