@@ -1,9 +1,7 @@
 package jwtauth_test
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,7 +22,6 @@ func TestAdaptGolden(t *testing.T) {
 // and say what is wrong.
 func TestValidateNamesLineAndProblem(t *testing.T) {
 	t.Parallel()
-	bin := testenv.CaddyBinary(t)
 	dir := t.TempDir()
 	jwks := filepath.Join(dir, "jwks.json")
 	if err := os.WriteFile(jwks, testFixture(t).JWKS, 0o600); err != nil {
@@ -54,32 +51,23 @@ func TestValidateNamesLineAndProblem(t *testing.T) {
 		{"JWKS without a usable key is named", site(strings.Replace(good, "JWKS", broken, 1)), []string{"broken.json", "no usable signing key"}},
 		{"no JWKS anywhere", site("\t\tissuer https://id.example.com\n\t\taudience api\n"), []string{"no key set configured"}},
 	}
-	for i, c := range cases {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			sub := filepath.Join(dir, fmt.Sprint(i))
-			_ = os.Mkdir(sub, 0o700)
-			path := filepath.Join(sub, "Caddyfile")
 			cfg := strings.ReplaceAll(c.config, "JWKS", jwks)
-			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput()
-			if err == nil {
+			out, ok := testenv.Validate(t, cfg)
+			if ok {
 				t.Fatalf("caddy validate accepted:\n%s", cfg)
 			}
-			text := strings.ReplaceAll(string(out), `\"`, `"`) // the log line is JSON
 			for _, w := range c.wantErr {
-				if !strings.Contains(text, w) {
+				if !strings.Contains(out, w) {
 					t.Fatalf("output lacks %q:\n%s", w, out)
 				}
 			}
 		})
 	}
 	// And the good one passes.
-	path := filepath.Join(dir, "Caddyfile.good")
-	_ = os.WriteFile(path, []byte(strings.ReplaceAll(site(good), "JWKS", jwks)), 0o600)
-	if out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput(); err != nil {
-		t.Fatalf("caddy validate refused a good config: %v\n%s", err, out)
+	if out, ok := testenv.Validate(t, strings.ReplaceAll(site(good), "JWKS", jwks)); !ok {
+		t.Fatalf("caddy validate refused a good config:\n%s", out)
 	}
 }

@@ -1,8 +1,6 @@
 package mfastepup_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,15 +29,9 @@ func TestValidateNamesLineAndProblem(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
 			conf := "http://127.0.0.1:1 {\n\tmfa_stepup {\n" + c.block + "\t}\n\trespond ok\n}\n"
-			path := filepath.Join(dir, "Caddyfile")
-			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			out, err := testenv.CaddyCLI(t, dir, nil, "validate", "--config", path, "--adapter", "caddyfile")
-			out = strings.ReplaceAll(out, `\"`, `"`) // the message is inside a JSON log line
-			if err == nil {
+			out, ok := testenv.Validate(t, conf)
+			if ok {
 				t.Fatalf("caddy validate accepted:\n%s", conf)
 			}
 			if !strings.Contains(out, c.line) || !strings.Contains(out, c.want) {

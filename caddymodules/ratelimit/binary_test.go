@@ -1,10 +1,6 @@
 package ratelimit_test
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,8 +19,6 @@ func TestAdaptGolden(t *testing.T) {
 // names the file, the line and what is wrong.
 func TestValidateNamesLineAndProblem(t *testing.T) {
 	t.Parallel()
-	bin := testenv.CaddyBinary(t)
-	dir := t.TempDir()
 	site := func(body string) string {
 		return "http://127.0.0.1:1 {\n\trate_limit {\n" + body + "\t}\n\trespond ok\n}\n"
 	}
@@ -40,30 +34,21 @@ func TestValidateNamesLineAndProblem(t *testing.T) {
 		{"bad window", site("\t\tzone z {\n\t\t\twindow 1x\n\t\t}\n"), []string{"/Caddyfile:4", `window "1x" is not a positive duration`}},
 		{"zone declared twice", site("\t\tzone z\n\t\tzone z\n"), []string{"/Caddyfile:4", "zone z is declared twice"}},
 	}
-	for i, c := range cases {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			sub := filepath.Join(dir, fmt.Sprint(i))
-			_ = os.Mkdir(sub, 0o700)
-			path := filepath.Join(sub, "Caddyfile")
-			if err := os.WriteFile(path, []byte(c.config), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput()
-			if err == nil {
+			out, ok := testenv.Validate(t, c.config)
+			if ok {
 				t.Fatalf("caddy validate accepted:\n%s", c.config)
 			}
-			text := strings.ReplaceAll(string(out), `\"`, `"`) // the log line is JSON
 			for _, w := range c.wantErr {
-				if !strings.Contains(text, w) {
+				if !strings.Contains(out, w) {
 					t.Fatalf("output lacks %q:\n%s", w, out)
 				}
 			}
 		})
 	}
-	path := filepath.Join(dir, "Caddyfile.good")
-	_ = os.WriteFile(path, []byte(site("\t\tzone per_ip {\n\t\t\tevents 5\n\t\t}\n")), 0o600)
-	if out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput(); err != nil {
-		t.Fatalf("caddy validate refused a good config: %v\n%s", err, out)
+	if out, ok := testenv.Validate(t, site("\t\tzone per_ip {\n\t\t\tevents 5\n\t\t}\n")); !ok {
+		t.Fatalf("caddy validate refused a good config:\n%s", out)
 	}
 }

@@ -91,3 +91,18 @@ func RepoRoot(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// Validate writes caddyfile to a fresh directory and runs `caddy validate`
+// on it. It returns the output with the JSON log's escaped quotes undone, so
+// tests can look for messages as a user reads them, and whether the
+// configuration was accepted.
+func Validate(t testing.TB, caddyfile string) (output string, ok bool) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := CaddyCLI(t, dir, nil, "validate", "--config", path, "--adapter", "caddyfile")
+	return strings.ReplaceAll(out, `\"`, `"`), err == nil
+}
