@@ -10,13 +10,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v wrk >/dev/null; then
+# The load tools, from Debian: wrk for throughput (closed loop), hey for
+# latency at a fixed rate below saturation (open loop).
+for tool in wrk hey; do
+	command -v "$tool" >/dev/null && continue
 	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-		echo "bench.sh: installing Debian's wrk" >&2
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null 2>&1
+		echo "bench.sh: installing Debian's $tool" >&2
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool"; } >/dev/null 2>&1
 	fi
-	command -v wrk >/dev/null || { echo "bench.sh: wrk is missing and could not be installed (need root and apt-get); install wrk" >&2; exit 1; }
-fi
+	command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing and could not be installed (need root and apt-get); install $tool" >&2; exit 1; }
+done
 
 # redis.sh may start a private Redis and set an EXIT trap to stop it; keep
 # that trap and add ours.
@@ -44,7 +47,7 @@ go build -o .build/loadbench ./cmd/loadbench
 
 .build/loadbench run \
 	-workdir "$work" \
-	-caddy .build/caddy -upstream .build/demo-upstream \
+	-caddy .build/caddy -upstream .build/demo-upstream -hey "$(command -v hey)" \
 	-policies "$PWD/policies" \
 	-redis "$REDIS_URL" \
 	-clk-tck "$(getconf CLK_TCK)" \

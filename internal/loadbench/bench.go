@@ -19,6 +19,7 @@ type Options struct {
 	CaddyBin    string // our Caddy build
 	UpstreamBin string // the demo upstream
 	WrkBin      string
+	HeyBin      string // hey, for the fixed-rate latency runs; empty skips them
 	WorkDir     string // temporary files: Caddyfiles, logs, scripts
 	TokenDir    string // where the token set is kept between runs
 	PoliciesDir string // the repo's Cedar policies
@@ -35,6 +36,9 @@ type Options struct {
 	Rounds      int
 	ClockTicks  float64 // sysconf(_SC_CLK_TCK)
 
+	FixedRate        int // total requests per second of the fixed-rate runs
+	FixedRateWorkers int // hey workers sharing that rate
+
 	Tokens  TokenSpec
 	Workers int // for minting tokens
 	Log     io.Writer
@@ -46,8 +50,9 @@ type Result struct {
 	Missing  []string // chain handlers not in this Caddy build
 	Skipped  []string // configurations that could not run, with the reason
 	Tokens   TokenSet
-	Runs     []Run
-	Rows     []Row
+	Runs      []Run
+	FixedRate []FixedRate
+	Rows      []Row
 	Verdicts []Verdict
 }
 
@@ -117,6 +122,9 @@ func Measure(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		err = measureLoad(ctx, o, load, gws, scripts[load], tokens, res, rss, distinct)
+		if err == nil && load == LoadReusedToken && o.HeyBin != "" {
+			err = measureFixedRate(ctx, o, gws, tokens.Reused, res)
+		}
 		for _, g := range gws {
 			g.proc.Stop()
 		}
@@ -125,7 +133,7 @@ func Measure(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	res.Rows = Summarize(res.Runs, rss, distinct, o.ClockTicks)
-	res.Verdicts = CheckGatewayTargets(res.Rows)
+	res.Verdicts = append(CheckGatewayTargets(res.Rows), CheckFixedRateTargets(res.FixedRate)...)
 	return res, nil
 }
 

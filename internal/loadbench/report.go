@@ -86,6 +86,10 @@ func WriteReport(w io.Writer, o Options, res *Result) (int, error) {
 		return 0, err
 	}
 	fmt.Fprintln(w)
+	if len(res.FixedRate) > 0 {
+		WriteFixedRate(w, max(o.FixedRate/o.FixedRateWorkers, 1)*o.FixedRateWorkers, res.FixedRate)
+		fmt.Fprintln(w)
+	}
 	failed, err := WriteVerdicts(w, res.Verdicts)
 	if err != nil {
 		return failed, err
