@@ -46,14 +46,14 @@ type Options struct {
 
 // Result is everything the benchmark measured.
 type Result struct {
-	Chain    []string // handlers in the chain configurations
-	Missing  []string // chain handlers not in this Caddy build
-	Skipped  []string // configurations that could not run, with the reason
-	Tokens   TokenSet
+	Chain     []string // handlers in the chain configurations
+	Missing   []string // chain handlers not in this Caddy build
+	Skipped   []string // configurations that could not run, with the reason
+	Tokens    TokenSet
 	Runs      []Run
 	FixedRate []FixedRate
 	Rows      []Row
-	Verdicts []Verdict
+	Verdicts  []Verdict
 }
 
 type gateway struct {
