@@ -26,19 +26,7 @@ type gateway struct {
 // copy is what is tested) with the environment pointing it at test parts.
 func startChain(t *testing.T, extraGlobal string) *gateway {
 	t.Helper()
-	signer, err := devtoken.NewSigner("RS256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, err := devtoken.JWKS(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	jwksPath := filepath.Join(dir, "jwks.json")
-	if err := os.WriteFile(jwksPath, jwks, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	signer, jwksPath := testenv.SigningKey(t, "RS256")
 	root := testenv.RepoRoot(t)
 	caddyfile, err := os.ReadFile(filepath.Join(root, "Caddyfile"))
 	if err != nil {
@@ -191,15 +179,7 @@ func TestChainForwardsIdentityAndStripsForgedHeaders(t *testing.T) {
 func TestRepoCaddyfileAdaptsAndValidates(t *testing.T) {
 	t.Parallel()
 	root := testenv.RepoRoot(t)
-	signer, err := devtoken.NewSigner("ES256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, _ := devtoken.JWKS(signer)
-	jwksPath := filepath.Join(t.TempDir(), "jwks.json")
-	if err := os.WriteFile(jwksPath, jwks, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, jwksPath := testenv.SigningKey(t, "ES256")
 	// Fixed environment, so the golden file does not depend on the machine.
 	env := []string{"PORTCULLIS_JWKS=/etc/portcullis/jwks.json", "PORTCULLIS_LISTEN=:8080",
 		"PORTCULLIS_UPSTREAM=127.0.0.1:9000", "PORTCULLIS_ENVIRONMENT=production",

@@ -27,16 +27,7 @@ type gateway struct {
 
 func startGateway(t *testing.T, cedarBlock string) *gateway {
 	t.Helper()
-	signer, err := devtoken.NewSigner("RS256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, err := devtoken.JWKS(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwksFile := filepath.Join(t.TempDir(), "jwks.json")
-	writeFile(t, jwksFile, string(jwks))
+	signer, jwksFile := testenv.SigningKey(t, "RS256")
 	upstream := testenv.Upstream(t)
 	port := testenv.FreePort(t)
 	caddyfile := fmt.Sprintf(`http://127.0.0.1:%d {

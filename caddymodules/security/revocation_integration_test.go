@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,18 +31,7 @@ type revocationGateway struct {
 
 func startRevocationGateway(t *testing.T, redisURL, appOptions string) *revocationGateway {
 	t.Helper()
-	signer, err := devtoken.NewSigner("ES256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, err := devtoken.JWKS(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwksPath := filepath.Join(t.TempDir(), "jwks.json")
-	if err := os.WriteFile(jwksPath, jwks, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	signer, jwksPath := testenv.SigningKey(t, "ES256")
 	port := testenv.FreePort(t)
 	conf := fmt.Sprintf(`{
 	portcullis {
