@@ -69,7 +69,6 @@ type seen struct {
 	called bool
 	header http.Header
 	p      *principal.Principal
-	repl   *caddy.Replacer
 }
 
 func (s *seen) next() caddyhttp.Handler {
