@@ -1,0 +1,361 @@
+// Package identity is secretsd's identity service: users and their roles,
+// Argon2id passwords, login with a second factor, sessions, access tokens
+// (through package signing) and rotating refresh tokens with reuse
+// detection, step-up, revocation, and API tokens. It knows nothing of HTTP:
+// package api adapts it.
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/portcullis/portcullis/internal/clock"
+	"github.com/portcullis/portcullis/internal/revocation"
+	"github.com/portcullis/portcullis/secretsd/mfa"
+	"github.com/portcullis/portcullis/secretsd/signing"
+	"github.com/portcullis/portcullis/secretsd/store"
+)
+
+// Errors for errors.Is; package api maps each to one status and error code.
+var (
+	// ErrInvalidCredentials: unknown user, wrong password or disabled account,
+	// never told apart (the answer and its timing are the same).
+	ErrInvalidCredentials = errors.New("invalid username or password")
+	ErrUnauthenticated    = errors.New("missing, invalid, expired or revoked token")
+	ErrForbidden          = errors.New("not allowed")
+	ErrNotFound           = errors.New("not found")
+	ErrConflict           = errors.New("already exists")
+	// ErrInvalidInput wraps every validation failure with what is wrong.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrInvalidChallenge: unknown, expired or already completed MFA challenge.
+	ErrInvalidChallenge = errors.New("invalid or expired challenge")
+	// ErrRefreshReused: an already rotated refresh token came back; its whole
+	// family (session) is revoked.
+	ErrRefreshReused = errors.New("refresh token reuse detected; session revoked")
+	// ErrAlreadyBootstrapped: bootstrap runs only on an empty user table.
+	ErrAlreadyBootstrapped = errors.New("users exist already; bootstrap is only for the first admin")
+	// Second-factor errors come from package mfa (mfa.ErrInvalidCode,
+	// mfa.ErrTooManyAttempts, mfa.ErrLastFactor, ...), wrapped.
+)
+
+// Role is one of the five roles of DESIGN.md.
+type Role string
+
+// The roles.
+const (
+	RoleAdmin     Role = "Admin"
+	RoleDeveloper Role = "Developer"
+	RoleOperator  Role = "Operator"
+	RoleViewer    Role = "Viewer"
+	RoleAuditor   Role = "Auditor"
+)
+
+// Roles lists them in order of privilege, highest first.
+var Roles = []Role{RoleAdmin, RoleOperator, RoleDeveloper, RoleAuditor, RoleViewer}
+
+// Argon2Params are the Argon2id cost parameters (RFC 9106).
+type Argon2Params struct {
+	Memory      uint32 // KiB
+	Iterations  uint32
+	Parallelism uint8
+	SaltLength  uint32
+	KeyLength   uint32
+}
+
+// Config configures the Service.
+type Config struct {
+	Issuer   string   // iss of access tokens. Default "https://portcullis.local".
+	Audience []string // aud. Default ["portcullis-gateway"].
+	ClientID string   // client_id of tokens from the CLI login. Default "portcullis-cli".
+	// AccessTTL default 15m; RefreshTTL default 7 days; ChallengeTTL (MFA
+	// login challenge) default 5m.
+	AccessTTL    time.Duration
+	RefreshTTL   time.Duration
+	ChallengeTTL time.Duration
+	// MFARequiredRoles must keep at least one second factor. Default: Admin.
+	MFARequiredRoles []Role
+	// Argon2 defaults to OWASP's recommendation (m=47104 KiB? see password.go).
+	Argon2 Argon2Params
+}
+
+// Auditor receives identity events. Issue 4 plugs the audit trail in; until
+// then the server logs them. Record must not block for long; for privileged
+// actions (user admin, key rotation) an error makes the action fail.
+type Auditor interface {
+	Record(ctx context.Context, e Event) error
+}
+
+// Event is one auditable identity event.
+type Event struct {
+	Action  string // e.g. "auth.login", "auth.mfa.verify", "token.refresh.reuse", "user.create"
+	Outcome string // "success" or "failure"
+	Reason  string
+	ActorID string // who did it (empty when unauthenticated)
+	Subject string // whom it concerns (user id)
+	Session string
+	Details map[string]any // never secrets
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	Store store.Store
+	Keys  *signing.Keyring
+	MFA   *mfa.Service
+	// Revocations, when set (Redis), announces revocations to every gateway
+	// at once; they are also always recorded in the store's revocation log,
+	// which feeds gateways without Redis.
+	Revocations revocation.Publisher
+	Audit       Auditor
+	Clock       clock.Clock
+	Log         zerolog.Logger
+}
+
+// User is an account as the API shows it: never the password hash.
+type User struct {
+	ID         string    `json:"id"`
+	Username   string    `json:"username"`
+	Email      string    `json:"email,omitempty"`
+	Role       Role      `json:"role"`
+	Team       string    `json:"team"`
+	Groups     []string  `json:"groups"`
+	Disabled   bool      `json:"disabled"`
+	MFAEnabled bool      `json:"mfa_enabled"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// NewUser is what an admin gives to create an account.
+type NewUser struct {
+	Username string
+	Password string
+	Email    string
+	Role     Role
+	Team     string
+	Groups   []string
+}
+
+// UserChange changes an account; nil fields stay as they are.
+type UserChange struct {
+	Role     *Role
+	Team     *string
+	Groups   *[]string
+	Disabled *bool
+	Password *string
+}
+
+// Actor is an authenticated caller of secretsd (from an access token or an
+// API token).
+type Actor struct {
+	UserID    string
+	Username  string
+	Role      Role
+	Team      string
+	SessionID string // empty for API tokens
+	TokenID   string // jti, or the API token id
+	Expiry    time.Time
+	AuthTime  time.Time
+	AMR       []string
+	// APIToken is set when the caller used an API token; Scopes limit it.
+	APIToken bool
+	Scopes   []string
+}
+
+// Tokens is what a completed login, step-up or refresh returns.
+type Tokens struct {
+	AccessToken  string    `json:"access_token"`
+	TokenType    string    `json:"token_type"` // "Bearer"
+	ExpiresIn    int       `json:"expires_in"` // seconds
+	ExpiresAt    time.Time `json:"expires_at"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	SessionID    string    `json:"session_id"`
+	Scope        string    `json:"scope,omitempty"`
+}
+
+// Challenge asks for a second factor to finish a login or a step-up.
+type Challenge struct {
+	Token     string    `json:"mfa_token"` // single-purpose, short-lived
+	Methods   []string  `json:"methods"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// WebAuthn holds PublicKeyCredentialRequestOptions when the user has a
+	// WebAuthn device.
+	WebAuthn json.RawMessage `json:"webauthn,omitempty"`
+}
+
+// LoginResult is either Tokens or a Challenge.
+type LoginResult struct {
+	Tokens    *Tokens
+	Challenge *Challenge
+}
+
+// ClientInfo describes where a request came from, for audit and limits.
+type ClientInfo struct {
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// APIToken is an API token as listed (never its value).
+type APIToken struct {
+	ID         string    `json:"id"`
+	UserID     string    `json:"user_id"`
+	Name       string    `json:"name"`
+	Prefix     string    `json:"prefix"`
+	Scopes     []string  `json:"scopes"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+}
+
+// NewAPIToken is what a user gives to create one.
+type NewAPIToken struct {
+	Name   string
+	Scopes []string      // roles or actions the token is limited to; empty: the user's role
+	TTL    time.Duration // zero: never expires
+}
+
+// CreatedAPIToken carries the value, shown once.
+type CreatedAPIToken struct {
+	Token string `json:"token"`
+	APIToken
+}
+
+// Service is the identity service.
+type Service struct {
+	cfg  Config
+	deps Deps
+}
+
+// New returns a Service.
+func New(cfg Config, deps Deps) (*Service, error) { panic("identity.New: not implemented yet") }
+
+// Bootstrap creates the first Admin; ErrAlreadyBootstrapped when any user exists.
+func (s *Service) Bootstrap(ctx context.Context, username, password string) (User, error) {
+	panic("not implemented yet")
+}
+
+// Login checks a password: tokens, or a challenge when the user has a factor.
+func (s *Service) Login(ctx context.Context, username, password string, c ClientInfo) (LoginResult, error) {
+	panic("not implemented yet")
+}
+
+// VerifyMFA completes a login challenge.
+func (s *Service) VerifyMFA(ctx context.Context, challengeToken string, p mfa.Proof, c ClientInfo) (Tokens, error) {
+	panic("not implemented yet")
+}
+
+// BeginStepUp starts a step-up for a logged-in user: a challenge listing the
+// user's methods.
+func (s *Service) BeginStepUp(ctx context.Context, a Actor, c ClientInfo) (Challenge, error) {
+	panic("not implemented yet")
+}
+
+// StepUp verifies a second factor for the actor's session and returns a new
+// access token with fresh auth_time and amr (no new refresh token).
+func (s *Service) StepUp(ctx context.Context, a Actor, challengeToken string, p mfa.Proof, c ClientInfo) (Tokens, error) {
+	panic("not implemented yet")
+}
+
+// Refresh rotates a refresh token.
+func (s *Service) Refresh(ctx context.Context, refreshToken string, c ClientInfo) (Tokens, error) {
+	panic("not implemented yet")
+}
+
+// Authenticate resolves a bearer token (access token or API token) to an
+// Actor, refusing revoked ones and disabled users.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (Actor, error) {
+	panic("not implemented yet")
+}
+
+// Logout revokes the actor's session.
+func (s *Service) Logout(ctx context.Context, a Actor) error { panic("not implemented yet") }
+
+// RevokeToken revokes one access token by jti (own tokens, or any for Admin).
+func (s *Service) RevokeToken(ctx context.Context, a Actor, jti string) error {
+	panic("not implemented yet")
+}
+
+// RevokeSession revokes a session (own, or any for Admin).
+func (s *Service) RevokeSession(ctx context.Context, a Actor, sid string) error {
+	panic("not implemented yet")
+}
+
+// RevokeUser revokes every token and session of a user (self, or any for Admin).
+func (s *Service) RevokeUser(ctx context.Context, a Actor, userID string) error {
+	panic("not implemented yet")
+}
+
+// Me returns the actor's account.
+func (s *Service) Me(ctx context.Context, a Actor) (User, error) { panic("not implemented yet") }
+
+// Admin user management (Admin only).
+func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, error) {
+	panic("not implemented yet")
+}
+func (s *Service) ListUsers(ctx context.Context, a Actor) ([]User, error) {
+	panic("not implemented yet")
+}
+func (s *Service) GetUser(ctx context.Context, a Actor, id string) (User, error) {
+	panic("not implemented yet")
+}
+
+// UpdateUser changes role, team, groups, password or disables the account
+// (disabling revokes all its tokens).
+func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserChange) (User, error) {
+	panic("not implemented yet")
+}
+
+// ResetMFA removes every factor of a user.
+func (s *Service) ResetMFA(ctx context.Context, a Actor, id string) error {
+	panic("not implemented yet")
+}
+
+// The actor's own factors (delegating to package mfa with the rules applied).
+func (s *Service) EnrollTOTP(ctx context.Context, a Actor, name string) (mfa.TOTPEnrollment, error) {
+	panic("not implemented yet")
+}
+func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, deviceID, code string) (mfa.Device, error) {
+	panic("not implemented yet")
+}
+func (s *Service) BeginWebAuthnRegistration(ctx context.Context, a Actor, name string) (options json.RawMessage, handle string, err error) {
+	panic("not implemented yet")
+}
+func (s *Service) FinishWebAuthnRegistration(ctx context.Context, a Actor, handle string, response json.RawMessage) (mfa.Device, error) {
+	panic("not implemented yet")
+}
+func (s *Service) Devices(ctx context.Context, a Actor) ([]mfa.Device, error) {
+	panic("not implemented yet")
+}
+func (s *Service) RemoveDevice(ctx context.Context, a Actor, deviceID string) error {
+	panic("not implemented yet")
+}
+func (s *Service) GenerateBackupCodes(ctx context.Context, a Actor) ([]string, error) {
+	panic("not implemented yet")
+}
+
+// API tokens of the actor.
+func (s *Service) CreateAPIToken(ctx context.Context, a Actor, in NewAPIToken) (CreatedAPIToken, error) {
+	panic("not implemented yet")
+}
+func (s *Service) ListAPITokens(ctx context.Context, a Actor) ([]APIToken, error) {
+	panic("not implemented yet")
+}
+func (s *Service) RevokeAPIToken(ctx context.Context, a Actor, id string) error {
+	panic("not implemented yet")
+}
+
+// RotateSigningKey rotates the signing key now (Admin only, audited first).
+func (s *Service) RotateSigningKey(ctx context.Context, a Actor) (kid string, err error) {
+	panic("not implemented yet")
+}
+
+// RevocationsAfter is the revocation feed for gateways without Redis: entries
+// after the cursor, waiting up to wait for one to appear (long poll). It
+// returns the entries and the next cursor.
+func (s *Service) RevocationsAfter(ctx context.Context, cursor int64, wait time.Duration) ([]revocation.Entry, int64, error) {
+	panic("not implemented yet")
+}
