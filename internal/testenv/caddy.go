@@ -15,40 +15,44 @@ import (
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	builtPath string
-	buildErr  error
-)
-
 // CaddyBinary returns the path of our Caddy build: $PORTCULLIS_CADDY when set
 // (`make test` builds it once for all packages), else it is built once per
 // test process.
 func CaddyBinary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("PORTCULLIS_CADDY"); p != "" {
+	return binary(t, "PORTCULLIS_CADDY", "caddy")
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{} // cmd name -> path, built once per test process
+)
+
+// binary returns $env when set, else builds ./cmd/<name> once per process.
+func binary(t testing.TB, env, name string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("testenv: PORTCULLIS_CADDY=%s: %v", p, err)
+			t.Fatalf("testenv: %s=%s: %v", env, p, err)
 		}
 		return p
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "portcullis-caddy-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtPath = filepath.Join(dir, "caddy")
-		cmd := exec.Command("go", "build", "-o", builtPath, "github.com/portcullis/portcullis/cmd/caddy")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/caddy: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("testenv: %v", buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
 	}
-	return builtPath
+	dir, err := os.MkdirTemp("", "portcullis-"+name+"-")
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	path := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", path, "github.com/portcullis/portcullis/cmd/"+name)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testenv: go build ./cmd/%s: %v\n%s", name, err, out)
+	}
+	built[name] = path
+	return path
 }
 
 // Caddy is a running gateway process.
