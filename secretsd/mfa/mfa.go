@@ -2,14 +2,23 @@
 // WebAuthn/FIDO2 (go-webauthn), single-use backup codes, and the limit on
 // failed attempts. Devices are stored through package store with their
 // secrets sealed by package kek. It knows nothing of HTTP; identity drives it.
+//
+// Files by role: totp.go and qr.go (enrolment, codes), webauthn.go (the two
+// ceremonies), backupcodes.go, attempts.go (the failure limiter, Redis or
+// in process), devices.go (listing, removal, the last-factor rule),
+// service.go (New, Verify, and the amr each method establishes).
+//
+// Single use is always decided by the store in one conditional statement
+// (a TOTP step, a backup code, a WebAuthn ceremony, a signature counter), so
+// it holds across secretsd nodes sharing a database.
 package mfa
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -31,7 +40,19 @@ var (
 	ErrLastFactor = errors.New("the last second factor of a user who requires MFA cannot be removed")
 	// ErrUnavailable: the attempt counter's store is down; fail closed.
 	ErrUnavailable = errors.New("second-factor state unavailable")
+	// ErrNameTaken: the user already has a device of that name (or the
+	// authenticator is registered already). errors.Is(err,
+	// store.ErrConflict) holds for it too.
+	ErrNameTaken error = conflictError("a second factor of that name exists")
+	// ErrInvalidName: a device name is too long or holds control characters.
+	ErrInvalidName = errors.New("invalid device name: at most 64 characters, no control characters")
 )
+
+// conflictError is a sentinel that is also a store.ErrConflict.
+type conflictError string
+
+func (e conflictError) Error() string        { return string(e) }
+func (e conflictError) Is(target error) bool { return target == store.ErrConflict }
 
 // TooManyAttempts is returned (wrapping ErrTooManyAttempts) with when to retry.
 type TooManyAttempts struct{ RetryAfter time.Duration }
@@ -39,8 +60,10 @@ type TooManyAttempts struct{ RetryAfter time.Duration }
 func (e *TooManyAttempts) Error() string { return ErrTooManyAttempts.Error() }
 func (e *TooManyAttempts) Unwrap() error { return ErrTooManyAttempts }
 
-// Methods a user can complete a challenge with; also the amr values (RFC 8176)
-// written into tokens: "otp" for TOTP and backup codes, "hwk" for WebAuthn.
+// Methods a user can complete a challenge with. The amr values (RFC 8176)
+// Verify returns for them: ["otp","mfa"] for TOTP and backup codes,
+// ["hwk","mfa"] for WebAuthn, ["hwk","user","mfa"] when the authenticator
+// verified the user; see service.go for why.
 const (
 	MethodTOTP       = "totp"
 	MethodWebAuthn   = "webauthn"
@@ -59,7 +82,8 @@ type Config struct {
 	MaxAttempts   int
 	AttemptWindow time.Duration
 	// WebAuthn relying party: ID (a domain, e.g. "localhost"), display name,
-	// and the origins assertions may come from.
+	// and the origins assertions may come from. Defaults "localhost", Issuer,
+	// and ["https://" + RPID].
 	RPID          string
 	RPDisplayName string
 	RPOrigins     []string
@@ -107,90 +131,12 @@ type Proof struct {
 
 // Service manages factors.
 type Service struct {
-	cfg    Config
-	store  store.Store
-	sealer kek.Sealer
-	clock  clock.Clock
-	log    zerolog.Logger
-}
-
-// New returns a Service.
-func New(cfg Config, st store.Store, sealer kek.Sealer, clk clock.Clock, log zerolog.Logger) (*Service, error) {
-	panic("mfa.New: not implemented yet")
-}
-
-// Methods lists the methods the user can complete a challenge with now
-// (confirmed devices, unused backup codes), in a stable order.
-func (s *Service) Methods(ctx context.Context, userID string) ([]string, error) {
-	panic("not implemented yet")
-}
-
-// HasFactor reports whether the user has any confirmed device or unused backup code.
-func (s *Service) HasFactor(ctx context.Context, userID string) (bool, error) {
-	panic("not implemented yet")
-}
-
-// EnrollTOTP adds an unconfirmed TOTP device.
-func (s *Service) EnrollTOTP(ctx context.Context, u User, name string) (TOTPEnrollment, error) {
-	panic("not implemented yet")
-}
-
-// ConfirmTOTP confirms a device with a first valid code.
-func (s *Service) ConfirmTOTP(ctx context.Context, u User, deviceID, code string) (Device, error) {
-	panic("not implemented yet")
-}
-
-// BeginWebAuthnRegistration starts a registration ceremony; it returns the
-// PublicKeyCredentialCreationOptions (JSON, for navigator.credentials.create)
-// and a handle to finish it with.
-func (s *Service) BeginWebAuthnRegistration(ctx context.Context, u User, name string) (options json.RawMessage, handle string, err error) {
-	panic("not implemented yet")
-}
-
-// FinishWebAuthnRegistration verifies the authenticator's attestation
-// response (JSON) and stores the credential.
-func (s *Service) FinishWebAuthnRegistration(ctx context.Context, u User, handle string, response json.RawMessage) (Device, error) {
-	panic("not implemented yet")
-}
-
-// BeginWebAuthnLogin starts an assertion ceremony for the user's WebAuthn
-// devices; it returns the PublicKeyCredentialRequestOptions (JSON) and a
-// handle that Verify needs with the assertion.
-func (s *Service) BeginWebAuthnLogin(ctx context.Context, u User) (options json.RawMessage, handle string, err error) {
-	panic("not implemented yet")
-}
-
-// Verify checks a proof against the user's factors, counting failures:
-// ErrTooManyAttempts (*TooManyAttempts) once over the limit, even for a right
-// code. handle is the one BeginWebAuthnLogin returned (WebAuthn only). It
-// returns the amr values the proof establishes.
-func (s *Service) Verify(ctx context.Context, u User, p Proof, handle string) (amr []string, err error) {
-	panic("not implemented yet")
-}
-
-// GenerateBackupCodes replaces the user's backup codes with 10 new ones,
-// returned once.
-func (s *Service) GenerateBackupCodes(ctx context.Context, u User) ([]string, error) {
-	panic("not implemented yet")
-}
-
-// BackupCodesLeft counts the user's unused backup codes.
-func (s *Service) BackupCodesLeft(ctx context.Context, userID string) (int, error) {
-	panic("not implemented yet")
-}
-
-// Devices lists the user's devices.
-func (s *Service) Devices(ctx context.Context, userID string) ([]Device, error) {
-	panic("not implemented yet")
-}
-
-// RemoveDevice removes a device; ErrLastFactor when u.RequiresMFA and it is
-// the last confirmed factor.
-func (s *Service) RemoveDevice(ctx context.Context, u User, deviceID string) error {
-	panic("not implemented yet")
-}
-
-// Reset removes every factor and backup code of the user (admin action).
-func (s *Service) Reset(ctx context.Context, userID string) error {
-	panic("not implemented yet")
+	cfg      Config
+	store    store.Store
+	sealer   kek.Sealer
+	clock    clock.Clock
+	log      zerolog.Logger
+	webauthn *webauthn.WebAuthn
+	attempts attemptLimiter
+	backup   backupKey
 }
