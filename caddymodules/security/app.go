@@ -26,8 +26,27 @@ const AppName = "portcullis"
 type App struct {
 	// Redis, when set, makes limits, revocations and other shared state common
 	// to every gateway instance that points at the same Redis. When unset, the
-	// gateway keeps that state in process (one node only).
+	// gateway keeps that state in process (one node only). It cannot be
+	// combined with revocation_feed: Redis carries revocations itself.
 	Redis *RedisConfig `json:"redis,omitempty"`
+
+	// RevocationFeed, for gateways without Redis, is the URL of secretsd's
+	// revocation feed (e.g. http://127.0.0.1:8200/v1/revocations). The
+	// revocation mirror long-polls it, so that a revocation made in secretsd
+	// is refused here as soon as secretsd answers (well within a second),
+	// and fails closed like with Redis: tokens are refused (503) once no
+	// poll has succeeded for revocation_max_staleness. Placeholders such as
+	// {env.SECRETSD_URL} are expanded. Default: none (without Redis, the
+	// mirror then holds only revocations published in this process).
+	RevocationFeed string `json:"revocation_feed,omitempty"`
+
+	// RevocationFeedToken is sent to the feed as `Authorization: Bearer
+	// <token>`, when secretsd requires one ([revocation] feed_token).
+	// Placeholders are expanded at provisioning, so that
+	// {env.PORTCULLIS_FEED_TOKEN} or {file./run/secrets/feed_token} keeps the
+	// token out of the config; it is never logged. Requires revocation_feed.
+	// Default: none.
+	RevocationFeedToken string `json:"revocation_feed_token,omitempty"`
 
 	// JWKS is the default key source for jwt_auth handlers that name none: a
 	// file path or an http(s) URL of a JSON Web Key Set (RFC 7517).
@@ -38,11 +57,17 @@ type App struct {
 	JWKSRefresh caddy.Duration `json:"jwks_refresh,omitempty"`
 
 	// RevocationResync is how often the revocation mirror reloads the whole
-	// revocation list from Redis, in addition to the pub/sub feed. Default: 5s.
+	// revocation list from Redis, in addition to the pub/sub feed. Without
+	// Redis (in memory or with revocation_feed, whose feed resumes from
+	// where it stopped), how often expired revocations are dropped.
+	// Default: 5s.
 	RevocationResync caddy.Duration `json:"revocation_resync,omitempty"`
 
 	// RevocationMaxStaleness bounds how long the mirror may go without a
-	// successful refresh; beyond it, token checks fail closed. Default: 30s.
+	// successful refresh (a load from Redis, or an answer of the
+	// revocation_feed); beyond it, token checks fail closed. With
+	// revocation_feed, a poll is held open for at most half of it (and at
+	// most 25s), so an idle gateway costs one request per that. Default: 30s.
 	RevocationMaxStaleness caddy.Duration `json:"revocation_max_staleness,omitempty"`
 
 	redis       *sharedRedis
@@ -80,6 +105,9 @@ const (
 // Provision connects the shared state.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	if err := a.checkRevocationSource(); err != nil {
+		return err
+	}
 	if a.JWKSRefresh <= 0 {
 		a.JWKSRefresh = caddy.Duration(DefaultJWKSRefresh)
 	}
@@ -96,6 +124,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 		a.redis = r
 		a.logger.Info("shared state in redis", zap.String("redis", a.Redis.redacted()), zap.String("mode", a.Redis.mode()))
+	} else if a.RevocationFeed != "" {
+		a.logger.Info("no redis configured: shared state is in process (single node), revocations come from secretsd's feed")
 	} else {
 		a.logger.Info("no redis configured: shared state is in process (single node)")
 	}
@@ -107,7 +137,7 @@ func (a *App) Validate() error {
 	if a.RevocationMaxStaleness < a.RevocationResync {
 		return errors.New("portcullis: revocation_max_staleness must be at least revocation_resync")
 	}
-	return nil
+	return a.checkRevocationSource()
 }
 
 // Start implements caddy.App.

@@ -2,11 +2,14 @@ package security
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+
+	"github.com/portcullis/portcullis/internal/revocation"
 )
 
 func init() {
@@ -17,6 +20,8 @@ func init() {
 //
 //	portcullis {
 //	    redis <url> [standalone|cluster|sentinel]
+//	    revocation_feed <url>              # instead of redis
+//	    revocation_feed_token <token>      # e.g. {env.PORTCULLIS_FEED_TOKEN}
 //	    jwks <file|url>
 //	    jwks_refresh <duration>
 //	    revocation_resync <duration>
@@ -66,6 +71,32 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
+		case "revocation_feed":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			a.RevocationFeed = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			// A URL made of placeholders is checked once they are
+			// expanded, at provisioning.
+			if !strings.Contains(a.RevocationFeed, "{") {
+				if err := (revocation.FeedConfig{URL: a.RevocationFeed}).Validate(); err != nil {
+					return d.Errf("%v", err)
+				}
+			}
+		case "revocation_feed_token":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			a.RevocationFeedToken = d.Val()
+			if a.RevocationFeedToken == "" {
+				return d.Err("revocation_feed_token: the token is empty")
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
 		case "jwks_refresh", "revocation_resync", "revocation_max_staleness":
 			name := d.Val()
 			dur, err := parseDurationArg(d)
@@ -83,6 +114,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		default:
 			return d.Errf("unrecognized portcullis option %q", d.Val())
 		}
+	}
+	if err := a.checkRevocationSource(); err != nil {
+		return d.Errf("%v", err)
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package security
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -16,8 +18,8 @@ import (
 	"github.com/portcullis/portcullis/internal/revocation"
 )
 
-// mirrorPool keeps one revocation mirror per Redis configuration (and one for
-// memory mode) across config reloads: Caddy provisions the new config before
+// mirrorPool keeps one revocation mirror per Redis or feed configuration (and
+// one for memory mode) across config reloads: Caddy provisions the new config before
 // it cleans up the old one, so a reload neither reloads the list nor drops
 // the revocations an in-memory gateway holds.
 var mirrorPool = caddy.NewUsagePool()
@@ -33,19 +35,33 @@ func (s *sharedMirror) Destruct() error {
 }
 
 // mirrorStartTimeout bounds how long provisioning waits for the first load;
-// if Redis does not answer by then the gateway starts anyway and refuses
-// tokens (503) until the mirror has loaded.
+// if Redis (or secretsd's feed) does not answer by then the gateway starts
+// anyway and refuses tokens (503) until the mirror has loaded.
 const mirrorStartTimeout = 3 * time.Second
 
 // provisionRevocations acquires the mirror for this config and exposes its
 // metrics on the config's registry.
 func (a *App) provisionRevocations(ctx caddy.Context) error {
 	var client redis.UniversalClient
-	key := "memory"
-	if a.redis != nil {
-		client = a.redis.client
-		key = fmt.Sprintf("%s resync=%s max_staleness=%s", a.redis.key,
-			time.Duration(a.RevocationResync), time.Duration(a.RevocationMaxStaleness))
+	var feed *revocation.FeedConfig
+	key, source := "memory", "memory"
+	durations := fmt.Sprintf("resync=%s max_staleness=%s", time.Duration(a.RevocationResync), time.Duration(a.RevocationMaxStaleness))
+	switch {
+	case a.redis != nil:
+		client, source = a.redis.client, "redis"
+		key = a.redis.key + " " + durations
+	case a.RevocationFeed != "":
+		var err error
+		if feed, err = a.feedConfig(); err != nil {
+			return err
+		}
+		// The token is part of the identity of the mirror (a reload with a
+		// new token must use it) but is kept out of the key by a digest.
+		sum := sha256.Sum256([]byte(feed.Token))
+		source = "feed"
+		key = fmt.Sprintf("feed %s token=%x %s", feed.URL, sum[:8], durations)
+		a.logger.Info("revocations from secretsd's feed", zap.String("revocation_feed", redactURL(feed.URL)),
+			zap.Bool("feed_token", feed.Token != ""))
 	}
 	v, _, err := mirrorPool.LoadOrNew(key, func() (caddy.Destructor, error) {
 		// The mirror outlives this config, so it logs with the process
@@ -53,6 +69,7 @@ func (a *App) provisionRevocations(ctx caddy.Context) error {
 		logger := caddy.Log().Named("portcullis.revocation")
 		m := revocation.NewMirror(revocation.MirrorConfig{
 			Redis:        client,
+			Feed:         feed,
 			Resync:       time.Duration(a.RevocationResync),
 			MaxStaleness: time.Duration(a.RevocationMaxStaleness),
 			Logger:       logger,
@@ -62,7 +79,7 @@ func (a *App) provisionRevocations(ctx caddy.Context) error {
 		if err := m.Start(sctx); err != nil {
 			logger.Warn("revocation mirror could not load the list yet; tokens are refused until it does", zap.Error(err))
 		}
-		logger.Info("revocation mirror started", zap.Bool("in_memory", m.InMemory()),
+		logger.Info("revocation mirror started", zap.String("source", source), zap.Bool("in_memory", m.InMemory()),
 			zap.Duration("resync", time.Duration(a.RevocationResync)),
 			zap.Duration("max_staleness", time.Duration(a.RevocationMaxStaleness)))
 		return &sharedMirror{key: key, mirror: m}, nil
@@ -73,6 +90,45 @@ func (a *App) provisionRevocations(ctx caddy.Context) error {
 	a.revocations = v.(*sharedMirror)
 	registerRevocationMetrics(ctx.GetMetricsRegistry(), a.revocations.mirror, a.logger)
 	return nil
+}
+
+// checkRevocationSource refuses a config naming two sources of revocations,
+// or a feed token without a feed.
+func (a *App) checkRevocationSource() error {
+	if a.Redis != nil && a.RevocationFeed != "" {
+		return errors.New("portcullis: redis and revocation_feed are mutually exclusive: " +
+			"with redis, revocations come from redis; the feed from secretsd is for gateways without it")
+	}
+	if a.RevocationFeedToken != "" && a.RevocationFeed == "" {
+		return errors.New("portcullis: revocation_feed_token is set without revocation_feed")
+	}
+	return nil
+}
+
+// feedConfig expands the placeholders of the feed options and checks them.
+func (a *App) feedConfig() (*revocation.FeedConfig, error) {
+	repl := caddy.NewReplacer()
+	feed := &revocation.FeedConfig{
+		URL:   repl.ReplaceKnown(a.RevocationFeed, ""),
+		Token: repl.ReplaceKnown(a.RevocationFeedToken, ""),
+	}
+	if err := feed.Validate(); err != nil {
+		return nil, fmt.Errorf("portcullis: revocation_feed: %w", err)
+	}
+	if a.RevocationFeedToken != "" && feed.Token == "" {
+		// Said without the configured value, which may be the token.
+		return nil, errors.New("portcullis: revocation_feed_token expands to nothing: is the environment variable or file it names set?")
+	}
+	return feed, nil
+}
+
+// redactURL is a URL without its password, for logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable url)"
+	}
+	return u.Redacted()
 }
 
 // releaseRevocations gives back the mirror; the last config to do so stops it.
@@ -98,8 +154,9 @@ func (a *App) Revocations() revocation.Checker {
 
 // RevocationPublisher returns a publisher whose revocations this gateway's
 // mirror sees: through Redis when configured (every gateway on that Redis
-// sees them too), else in process. secretsd builds its own
-// revocation.RedisPublisher on the same Redis.
+// sees them too), else in process only (with revocation_feed, revocations
+// are made in secretsd). secretsd builds its own revocation.RedisPublisher on
+// the same Redis.
 func (a *App) RevocationPublisher() revocation.Publisher {
 	if a.revocations == nil {
 		return unavailable{}
@@ -138,7 +195,7 @@ func registerRevocationMetrics(reg prometheus.Registerer, m *revocation.Mirror, 
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("entries", "Revocations held in the gateway's local mirror.")),
 			func() float64 { return float64(m.Stats().Entries) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("last_sync_age_seconds",
-			"Seconds since the revocation list was last loaded in full (+Inf: never).")),
+			"Seconds since the revocation list was last loaded in full from Redis or secretsd's feed last answered (+Inf: never).")),
 			func() float64 {
 				last := m.Stats().LastSync
 				if last.IsZero() {
@@ -150,7 +207,7 @@ func registerRevocationMetrics(reg prometheus.Registerer, m *revocation.Mirror, 
 			"1 while the mirror is stale and every token is refused (fail closed).")),
 			func() float64 { return boolean(m.Stats().Stale) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("feed_subscribed",
-			"1 while the Redis pub/sub feed of revocations is subscribed.")),
+			"1 while the feed of revocations is up: the Redis pub/sub subscription, or secretsd's feed answering.")),
 			func() float64 { return boolean(m.Stats().FeedSubscribed) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts(opts("stale_refusals_total",
 			"Tokens refused because the revocation mirror was stale.")),

@@ -31,37 +31,45 @@ const feedPing = 15 * time.Second
 
 // MirrorConfig configures a Mirror.
 type MirrorConfig struct {
-	// Redis is where revocations live. Nil selects memory mode: the mirror is
-	// fed only by its own Publisher and is never stale (one node; secretsd's
-	// feed to a gateway without Redis comes with secretsd, issue 3).
+	// Redis is where revocations live, for a fleet of gateways. It and Feed
+	// are mutually exclusive; with neither, the mirror runs in memory mode:
+	// it is fed only by its own Publisher and is never stale (one node).
 	Redis redis.UniversalClient
+	// Feed, for gateways without Redis, follows secretsd's revocation feed
+	// (a long poll), so that a revocation made in secretsd is seen here as
+	// soon as secretsd answers. Like Redis mode it fails closed: the mirror
+	// is stale when no poll succeeded within MaxStaleness.
+	Feed *FeedConfig
 	// Keys names the set and channel. Default: prefix "portcullis".
 	Keys Keys
-	// Resync is how often the whole list is loaded again, in addition to the
-	// pub/sub feed. It also bounds how late an entry announced while the feed
-	// was down is seen. In memory mode, how often expired entries are dropped.
-	// Default: 5s.
+	// Resync is how often the whole list is loaded again from Redis, in
+	// addition to the pub/sub feed. It also bounds how late an entry
+	// announced while the feed was down is seen. In memory and Feed modes
+	// (whose feed resumes from its cursor, missing nothing), how often
+	// expired entries are dropped. Default: 5s.
 	Resync time.Duration
 	// MaxStaleness is how long the mirror may go without a successful full
-	// load; beyond it (noticed within a twentieth of it, at most 1s) Check
-	// returns ErrStale for every token. It should be at least Resync (the
-	// portcullis app enforces it). Default: 30s.
+	// load from Redis, or without an answer of the Feed; beyond it (noticed
+	// within a twentieth of it, at most 1s) Check returns ErrStale for every
+	// token. It should be at least Resync (the portcullis app enforces it).
+	// Default: 30s.
 	MaxStaleness time.Duration
 	// Clock tells the time for expiry and staleness. Default: the system clock.
 	Clock clock.Clock
 	// Logger receives staleness transitions and feed problems. Default: none.
 	Logger *zap.Logger
-	// OnApply, when set, is called after an entry heard on the feed (or given
-	// to the memory-mode Publisher) is visible to Check. Tests await it
-	// instead of sleeping.
+	// OnApply, when set, is called after an entry heard on the pub/sub feed,
+	// received from the Feed (unless already expired), or given to the
+	// memory-mode Publisher is visible to Check. Tests await it instead of
+	// sleeping.
 	OnApply func(Entry)
 }
 
 // Mirror is the gateway's local copy of the revocation list. Check costs no
 // round trip and takes no lock: it reads an immutable view that the feed
-// listener and the resync loop replace, and a staleness flag that a watchdog
-// sets (reading the clock costs more than the lookups on some VMs, so Check
-// does not).
+// listener (Redis pub/sub or secretsd's feed) and the resync loop replace,
+// and a staleness flag that a watchdog sets (reading the clock costs more
+// than the lookups on some VMs, so Check does not).
 //
 // A full load merges into what the mirror already holds rather than replacing
 // it: revocations are never undone, only forgotten after their Until, so the
@@ -90,8 +98,19 @@ type Mirror struct {
 	wg        sync.WaitGroup
 }
 
+// Validate reports a configuration that Start would refuse.
+func (c MirrorConfig) Validate() error {
+	if c.Redis != nil && c.Feed != nil {
+		return errBothSources
+	}
+	if c.Feed != nil {
+		return c.Feed.Validate()
+	}
+	return nil
+}
+
 // NewMirror returns a mirror; Start it to load the list and follow changes.
-// Until it has loaded once, a Redis-backed mirror is stale.
+// Until it has loaded once, a mirror fed by Redis or a Feed is stale.
 func NewMirror(cfg MirrorConfig) *Mirror {
 	if cfg.Resync <= 0 {
 		cfg.Resync = DefaultResync
@@ -107,7 +126,7 @@ func NewMirror(cfg MirrorConfig) *Mirror {
 	}
 	m := &Mirror{cfg: cfg, maxStale: int64(cfg.MaxStaleness), resyncNow: make(chan struct{}, 1)}
 	m.view.Store(&view{base: emptyTable, recent: emptyTable})
-	m.stale.Store(cfg.Redis != nil) // nothing loaded yet
+	m.stale.Store(m.remote()) // nothing loaded yet
 	return m
 }
 
@@ -147,21 +166,43 @@ func (m *Mirror) watch(ctx context.Context) {
 	}
 }
 
-// Start subscribes to the feed, then loads the whole list (in that order, so
-// that nothing announced in between is missed), then follows the feed and
-// reloads every Resync until Stop. The error is the first load's: the mirror
-// keeps trying in the background either way, failing closed meanwhile.
+// Start begins following the source until Stop. With Redis, it subscribes to
+// the feed, then loads the whole list (in that order, so that nothing
+// announced in between is missed), then follows the feed and reloads every
+// Resync. With a Feed, it polls from cursor 0 (the whole list) until it has
+// caught up, then keeps a long poll open. The error is the first load's (or
+// an invalid configuration's, and then nothing starts and the mirror stays
+// stale): the mirror keeps trying in the background, failing closed meanwhile.
 func (m *Mirror) Start(ctx context.Context) error {
 	err := errors.New("revocation mirror already started")
 	m.startOnce.Do(func() {
+		if err = m.cfg.Validate(); err != nil {
+			return
+		}
 		runCtx, cancel := context.WithCancel(context.Background())
 		m.cancel = cancel
-		err = nil
-		if m.cfg.Redis != nil {
+		switch {
+		case m.cfg.Redis != nil:
 			m.ps = m.subscribe(ctx)
 			err = m.Resync(ctx)
 			m.wg.Add(2)
 			go m.listen(runCtx)
+			go m.watch(runCtx)
+		case m.cfg.Feed != nil:
+			client, cerr := newFeedClient(*m.cfg.Feed, m.cfg.MaxStaleness)
+			if cerr != nil { // Validate passed, so this cannot happen
+				cancel()
+				err = cerr
+				return
+			}
+			if client.plainTextToken() {
+				m.cfg.Logger.Warn("the revocation feed token is sent over plain http to another host; use https",
+					zap.String("feed", client.name))
+			}
+			f := newFeedFollower(m, client)
+			err = f.catchUp(ctx)
+			m.wg.Add(2)
+			go f.run(runCtx)
 			go m.watch(runCtx)
 		}
 		m.wg.Add(1)
@@ -294,11 +335,19 @@ func (m *Mirror) resyncLoop(ctx context.Context) {
 	}
 }
 
-// Resync loads the whole list now and drops expired entries. The background
-// loop calls it every Resync; tests call it to step the mirror.
+// Resync loads the whole list from Redis now and drops expired entries; in
+// memory and Feed modes it only drops expired entries. The background loop
+// calls it every Resync; tests call it to step the mirror.
 func (m *Mirror) Resync(ctx context.Context) error {
 	started := m.cfg.Clock.Now()
-	if m.cfg.Redis == nil {
+	switch {
+	case m.cfg.Feed != nil:
+		// Not a load: it must not count against staleness.
+		m.mu.Lock()
+		m.replaceBase(newTable(0))
+		m.mu.Unlock()
+		return nil
+	case m.cfg.Redis == nil:
 		m.commit(newTable(0), started)
 		return nil
 	}
@@ -334,48 +383,96 @@ func (m *Mirror) Resync(ctx context.Context) error {
 // records a successful load that started at started.
 func (m *Mirror) commit(loaded *table, started time.Time) {
 	m.mu.Lock()
+	m.replaceBase(loaded)
+	recovered := m.syncedLocked(started)
+	m.mu.Unlock()
+	m.logRecovery(recovered)
+}
+
+// replaceBase makes loaded ∪ held the new base, without expired entries. The
+// caller holds m.mu.
+func (m *Mirror) replaceBase(loaded *table) {
 	cur := m.view.Load()
 	cutoff := m.cfg.Clock.Now().Add(-Grace).UnixMilli()
 	cur.base.mergeInto(loaded, cutoff)
 	cur.recent.mergeInto(loaded, cutoff)
 	m.view.Store(&view{base: loaded, recent: emptyTable})
+}
+
+// synced records a successful load (or feed answer) at t.
+func (m *Mirror) synced(t time.Time) {
+	m.mu.Lock()
+	recovered := m.syncedLocked(t)
+	m.mu.Unlock()
+	m.logRecovery(recovered)
+}
+
+// syncedLocked records a successful load at t and clears the staleness it
+// ends; it reports a recovery from an earlier success. The caller holds m.mu.
+func (m *Mirror) syncedLocked(t time.Time) (recovered bool) {
 	previous := m.lastSync.Load()
-	if ns := started.UnixNano(); ns > previous {
+	if ns := t.UnixNano(); ns > previous {
 		m.lastSync.Store(ns)
 	}
-	recovered := false
-	if m.cfg.Redis != nil && m.cfg.Clock.Now().UnixNano()-m.lastSync.Load() <= m.maxStale {
+	if m.remote() && m.cfg.Clock.Now().UnixNano()-m.lastSync.Load() <= m.maxStale {
 		recovered = m.stale.Swap(false) && previous != 0
 	}
-	m.mu.Unlock()
+	return recovered
+}
+
+func (m *Mirror) logRecovery(recovered bool) {
 	if recovered {
 		m.cfg.Logger.Info("revocation mirror is fresh again: tokens are accepted")
 	}
 }
 
-// apply adds one entry heard on the feed.
-func (m *Mirror) apply(e Entry) {
+// apply adds one entry heard on the pub/sub feed.
+func (m *Mirror) apply(e Entry) { m.applyAll([]Entry{e}, time.Time{}) }
+
+// applyAll adds entries heard on a feed. When now is set, entries already
+// expired at now are dropped (a full load from secretsd's feed may carry
+// some); the pub/sub feed's are kept until the next resync drops them.
+func (m *Mirror) applyAll(es []Entry, now time.Time) {
+	if !now.IsZero() {
+		cutoff := now.Add(-Grace).UnixMilli()
+		alive := es[:0:0]
+		for _, e := range es {
+			if e.Until.UnixMilli() >= cutoff {
+				alive = append(alive, e)
+			}
+		}
+		es = alive
+	}
+	if len(es) == 0 {
+		return
+	}
 	m.mu.Lock()
 	cur := m.view.Load()
-	if n := cur.recent.len(); n < 64+cur.base.len()/4 {
-		recent := newTable(n + 1)
+	if n := cur.recent.len(); n+len(es) <= 64+cur.base.len()/4 {
+		recent := newTable(n + len(es))
 		cur.recent.mergeInto(recent, math.MinInt64)
-		recent.add(e)
+		for _, e := range es {
+			recent.add(e)
+		}
 		m.view.Store(&view{base: cur.base, recent: recent})
 	} else {
 		// Fold the recent entries into the base so that a burst of n
-		// announcements costs O(n) copying, not O(n²). This is not a load
-		// from Redis, so it does not count against staleness.
-		base := newTable(cur.base.len() + n + 1)
+		// announcements costs O(n) copying, not O(n²). This is not a load,
+		// so it does not count against staleness.
+		base := newTable(cur.base.len() + n + len(es))
 		cutoff := m.cfg.Clock.Now().Add(-Grace).UnixMilli()
 		cur.base.mergeInto(base, cutoff)
 		cur.recent.mergeInto(base, cutoff)
-		base.add(e)
+		for _, e := range es {
+			base.add(e)
+		}
 		m.view.Store(&view{base: base, recent: emptyTable})
 	}
 	m.mu.Unlock()
 	if m.cfg.OnApply != nil {
-		m.cfg.OnApply(e)
+		for _, e := range es {
+			m.cfg.OnApply(e)
+		}
 	}
 }
 
@@ -383,15 +480,16 @@ func (m *Mirror) apply(e Entry) {
 type Stats struct {
 	// Entries is the number of revocations held.
 	Entries int
-	// LastSync is when the last successful full load started (zero: never,
-	// or memory mode).
+	// LastSync is when the last successful full load from Redis started, or
+	// when the last answer of the Feed arrived (zero: never).
 	LastSync time.Time
 	// Stale reports whether Check currently fails closed.
 	Stale bool
 	// StaleRefusals counts the checks refused because the mirror was stale.
 	StaleRefusals uint64
-	// FeedSubscribed reports whether the pub/sub feed is up (always false in
-	// memory mode, which has none).
+	// FeedSubscribed reports whether the feed is up: the Redis pub/sub
+	// subscription, or the last poll of secretsd's Feed succeeded (always
+	// false in memory mode, which has none).
 	FeedSubscribed bool
 }
 
@@ -413,11 +511,15 @@ func (m *Mirror) lastSyncTime() time.Time {
 	return time.Time{}
 }
 
-// InMemory reports whether the mirror runs without Redis.
-func (m *Mirror) InMemory() bool { return m.cfg.Redis == nil }
+// InMemory reports whether the mirror runs without Redis or a Feed.
+func (m *Mirror) InMemory() bool { return !m.remote() }
+
+// remote reports whether the mirror is fed from outside, and so can go stale.
+func (m *Mirror) remote() bool { return m.cfg.Redis != nil || m.cfg.Feed != nil }
 
 // Publisher returns a publisher whose revocations this mirror (and, with
-// Redis, every mirror on the same Redis and keys) sees.
+// Redis, every mirror on the same Redis and keys) sees. With a Feed,
+// revocations are made in secretsd; this one reaches this mirror only.
 func (m *Mirror) Publisher() Publisher {
 	if m.cfg.Redis != nil {
 		return NewRedisPublisher(m.cfg.Redis, m.cfg.Keys, m.cfg.Clock)

@@ -1,12 +1,16 @@
 // Package revocation keeps the gateway's local mirror of revoked tokens,
-// sessions and users, fed from Redis (pub/sub plus periodic resync) so that a
-// check costs no round trip, and failing closed when the mirror is stale.
+// sessions and users, so that a check costs no round trip, and fails closed
+// when the mirror is stale. A mirror is fed from one of:
 //
-// It is shared by both programs: secretsd writes with RedisPublisher, every
-// gateway reads with a Mirror, and the Redis layout between them is defined
-// once, in keys.go. Without Redis, a Mirror runs in memory on one node, fed by
-// its own Publisher; the feed from secretsd to such a gateway is secretsd's
-// work (issue 3).
+//   - Redis (pub/sub plus periodic resync), for a fleet of gateways;
+//   - secretsd's revocation feed (an HTTP long poll, feed.go), for gateways
+//     without Redis;
+//   - nothing but its own Publisher (memory mode, one node, tests).
+//
+// It is shared by both programs: secretsd writes with RedisPublisher and
+// serves the feed (FeedResponse, Entry.Message), every gateway reads with a
+// Mirror, and the formats between them are defined once, in keys.go and
+// feed.go.
 package revocation
 
 import (
