@@ -37,7 +37,9 @@ func startChain(t *testing.T, extraGlobal string) *gateway {
 	// The Caddyfile reads its settings from the environment; substitute them
 	// here so the test does not depend on the process environment.
 	cf := strings.NewReplacer(
-		"{$PORTCULLIS_JWKS:./.run/jwks.json}", jwksPath,
+		"{$PORTCULLIS_JWKS:http://127.0.0.1:8200/.well-known/jwks.json}", jwksPath,
+		// Revocations in process: these tests revoke nothing, and need no secretsd.
+		"revocation_feed {$PORTCULLIS_REVOCATION_FEED:http://127.0.0.1:8200/v1/revocations}", "",
 		"{$PORTCULLIS_LISTEN::8080}", fmt.Sprintf("http://127.0.0.1:%d", port),
 		"{$PORTCULLIS_UPSTREAM:127.0.0.1:9000}", strings.TrimPrefix(upstream.URL, "http://"),
 		"./policies", filepath.Join(root, "policies"),
