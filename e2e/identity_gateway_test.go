@@ -205,12 +205,18 @@ func TestLoginStepUpAndRevocationThroughTheGateway(t *testing.T) {
 				t.Fatalf("POST after step-up: %d %q, want 200", status, code)
 			}
 
-			// A new login now asks for the second factor.
-			res, err := s.anon.Login(ctx, "alice", alicePassword)
-			if err != nil || res.MFA == nil || !res.MFA.Offers(client.MethodTOTP) {
-				t.Fatalf("login with TOTP enrolled: %+v, %v; want a totp challenge", res, err)
+			// A new login now asks for the second factor. Both TOTP codes
+			// within reach (±1 step) are spent, so it is completed with a
+			// backup code (the CLI tests log in with TOTP).
+			codes, err := alice.GenerateBackupCodes(ctx)
+			if err != nil || len(codes) != 10 {
+				t.Fatalf("backup codes: %d, %v", len(codes), err)
 			}
-			mfaTokens, err := s.anon.VerifyMFA(ctx, res.MFA.MFAToken, client.TOTPProof(totpCode(t, enr.Secret, now.Add(60*time.Second))))
+			res, err := s.anon.Login(ctx, "alice", alicePassword)
+			if err != nil || res.MFA == nil || !res.MFA.Offers(client.MethodTOTP) || !res.MFA.Offers(client.MethodBackupCode) {
+				t.Fatalf("login with TOTP enrolled: %+v, %v; want a totp and backup_code challenge", res, err)
+			}
+			mfaTokens, err := s.anon.VerifyMFA(ctx, res.MFA.MFAToken, client.BackupCodeProof(codes[0]))
 			if err != nil {
 				t.Fatalf("verify mfa: %v", err)
 			}
