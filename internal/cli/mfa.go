@@ -85,9 +85,9 @@ The secret is shown this once.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&name, "name", "authenticator", "a name for the device, to tell it apart in `mfa devices`")
+	cmd.Flags().StringVar(&name, "name", "authenticator", "a name for the device, to tell it apart in \"mfa devices\"")
 	cmd.Flags().StringVar(&code, "code", "", "the first code, to confirm without a prompt")
-	cmd.Flags().BoolVar(&noConfirm, "no-confirm", false, "only enroll; confirm later with `portcullis mfa totp confirm`")
+	cmd.Flags().BoolVar(&noConfirm, "no-confirm", false, "only enroll; confirm later with \"portcullis mfa totp confirm ID\"")
 	return cmd
 }
 
