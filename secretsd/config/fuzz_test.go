@@ -1,0 +1,63 @@
+package config_test
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/portcullis/portcullis/secretsd/config"
+)
+
+// FuzzParse feeds arbitrary files and one arbitrary environment value to the
+// loader: it must never panic, and whatever it accepts must validate and
+// survive a round trip through TOML unchanged.
+func FuzzParse(f *testing.F) {
+	seeds := []struct{ file, env string }{
+		{"", ""},
+		{"[server]\nlisten = \"127.0.0.1:9000\"\n", "SECRETSD_JWT_ALGORITHM=ES256"},
+		{"[jwt]\naudience = [\"a\", \"b\"]\naccess_ttl = \"10m\"\n", "SECRETSD_JWT_AUDIENCE=x,y"},
+		{"[mfa]\nrequired_roles = [\"Admin\", \"Viewer\"]\n", "SECRETSD_MFA_MAX_ATTEMPTS=3"},
+		{"[password]\nmemory_kib = 19456\nparallelism = 4\n", "SECRETSD_PASSWORD_PARALLELISM=300"},
+		{"[jwt]\naccess_ttl = 900\n", "SECRETSD_SERVER_LISTEN=:1"},
+		{"[kms]\nmaster_key = \"x\"\n", "SECRETSD_MASTER_KEY=k"},
+		{"[storage]\ndriver = \"postgres\"\ndsn = \"postgres://h/db\"\n", "SECRETSD_REDIS_URL=redis://h:1/0"},
+		{"x = [1, \"a\"]\n[[server]]\n", "SECRETSD_LOG_LEVEL=debug"},
+		{"[audit]\nlog_events = 1\n", "SECRETSD_AUDIT_LOG_EVENTS=0"},
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s.file), s.env)
+	}
+	f.Fuzz(func(t *testing.T, file []byte, env string) {
+		cfg, err := config.Parse(file, "", []string{env})
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("Parse accepted a config that does not validate: %v", err)
+		}
+		var buf bytes.Buffer
+		if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
+			t.Fatalf("encoding an accepted config: %v", err)
+		}
+		again, err := config.Parse(buf.Bytes(), "", nil)
+		if err != nil {
+			t.Fatalf("re-parsing an accepted config: %v\n%s", err, buf.Bytes())
+		}
+		again.KMS.MasterKey = cfg.KMS.MasterKey // environment only, never in a file
+		if !reflect.DeepEqual(normalize(again), normalize(cfg)) {
+			t.Fatalf("round trip changed the config:\n%+v\n%+v", cfg, again)
+		}
+	})
+}
+
+// normalize treats a nil and an empty list alike (TOML cannot tell them apart).
+func normalize(c config.Config) config.Config {
+	for _, l := range []*[]string{&c.JWT.Audience, &c.MFA.RequiredRoles, &c.MFA.WebAuthnOrigins} {
+		if len(*l) == 0 {
+			*l = nil
+		}
+	}
+	return c
+}

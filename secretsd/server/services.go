@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/portcullis/portcullis/internal/clock"
+	"github.com/portcullis/portcullis/internal/revocation"
+	"github.com/portcullis/portcullis/secretsd/config"
+	"github.com/portcullis/portcullis/secretsd/identity"
+	"github.com/portcullis/portcullis/secretsd/kek"
+	"github.com/portcullis/portcullis/secretsd/mfa"
+	"github.com/portcullis/portcullis/secretsd/signing"
+	"github.com/portcullis/portcullis/secretsd/store"
+)
+
+// Services are secretsd's services wired from a configuration: what both
+// `secretsd serve` and `secretsd bootstrap` need.
+type Services struct {
+	Store    store.Store
+	Sealer   kek.Sealer
+	Keys     *signing.Keyring
+	MFA      *mfa.Service
+	Identity *identity.Service
+	// Redis is nil when none is configured.
+	Redis redis.UniversalClient
+}
+
+// Option tunes OpenServices and New (tests inject a clock).
+type Option func(*options)
+
+type options struct {
+	clock clock.Clock
+}
+
+// WithClock sets the clock of every service (default: the system clock).
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+func collect(opts []Option) options {
+	o := options{clock: clock.System}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// OpenServices opens the store (applying migrations), loads or creates the
+// key-encryption key and the signing keys, and builds the services. Close
+// releases them.
+func OpenServices(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Option) (_ *Services, err error) {
+	o := collect(opts)
+	s := &Services{}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	s.Store, err = store.Open(ctx, store.Config{
+		Driver: cfg.Storage.Driver, Path: cfg.Storage.Path, DSN: cfg.Storage.DSN,
+		Schema: cfg.Storage.Schema, MaxOpenConns: cfg.Storage.MaxOpenConns,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.Sealer, err = openSealer(cfg.KMS); err != nil {
+		return nil, err
+	}
+	if cfg.Redis.URL != "" {
+		if s.Redis, err = newRedisClient(cfg.Redis.URL); err != nil {
+			return nil, err
+		}
+	}
+	s.Keys, err = signing.New(ctx, signing.Config{
+		Algorithm:   cfg.JWT.Algorithm,
+		RotateEvery: cfg.JWT.RotateEvery,
+		MaxTokenTTL: cfg.JWT.AccessTTL,
+		Logger:      log.With().Str("component", "signing").Logger(),
+	}, s.Store, s.Sealer, o.clock)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	s.MFA, err = mfa.New(mfa.Config{
+		Issuer:        cfg.MFA.Issuer,
+		MaxAttempts:   cfg.MFA.MaxAttempts,
+		AttemptWindow: cfg.MFA.AttemptWindow,
+		RPID:          cfg.MFA.WebAuthnRPID,
+		RPDisplayName: cfg.MFA.WebAuthnRPName,
+		RPOrigins:     cfg.Origins(),
+		Redis:         s.Redis,
+	}, s.Store, s.Sealer, o.clock, log)
+	if err != nil {
+		return nil, fmt.Errorf("mfa: %w", err)
+	}
+	roles := make([]identity.Role, len(cfg.MFA.RequiredRoles))
+	for i, r := range cfg.MFA.RequiredRoles {
+		roles[i] = identity.Role(r)
+	}
+	deps := identity.Deps{
+		Store: s.Store,
+		Keys:  s.Keys,
+		MFA:   s.MFA,
+		Audit: newLogAuditor(log, cfg.Audit.LogEvents),
+		Clock: o.clock,
+		Log:   log.With().Str("component", "identity").Logger(),
+	}
+	if s.Redis != nil {
+		deps.Revocations = revocation.NewRedisPublisher(s.Redis, revocation.Keys{Prefix: cfg.Redis.KeyPrefix}, o.clock)
+	}
+	s.Identity, err = identity.New(identity.Config{
+		Issuer:           cfg.JWT.Issuer,
+		Audience:         cfg.JWT.Audience,
+		ClientID:         cfg.JWT.ClientID,
+		AccessTTL:        cfg.JWT.AccessTTL,
+		RefreshTTL:       cfg.JWT.RefreshTTL,
+		ChallengeTTL:     cfg.MFA.ChallengeTTL,
+		MFARequiredRoles: roles,
+		Argon2: identity.Argon2Params{
+			Memory:      cfg.Password.MemoryKiB,
+			Iterations:  cfg.Password.Iterations,
+			Parallelism: cfg.Password.Parallelism,
+			SaltLength:  identity.DefaultArgon2.SaltLength,
+			KeyLength:   identity.DefaultArgon2.KeyLength,
+		},
+	}, deps)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the store and the Redis client.
+func (s *Services) Close() error {
+	var errs []error
+	if s.Redis != nil {
+		errs = append(errs, s.Redis.Close())
+	}
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// openSealer loads the key-encryption key: SECRETSD_MASTER_KEY when given,
+// else the master key file, created on first start.
+func openSealer(c config.KMS) (kek.Sealer, error) {
+	if c.Provider != "local" {
+		return nil, fmt.Errorf("kms: provider %q is not available", c.Provider)
+	}
+	if c.MasterKey != "" {
+		l, err := kek.ParseLocalKey(c.MasterKey)
+		if err != nil {
+			// The parser's message never holds the key, but say where it came from.
+			return nil, fmt.Errorf("SECRETSD_MASTER_KEY: %w", err)
+		}
+		return l, nil
+	}
+	return kek.LoadOrCreateLocalKeyFile(c.MasterKeyFile)
+}
+
+// newRedisClient connects to a standalone Redis from its URL. Every command
+// honours its caller's deadline (ContextTimeoutEnabled), so a hung Redis
+// cannot hold a request past it.
+func newRedisClient(rawURL string) (redis.UniversalClient, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %s does not parse", redactURL(rawURL))
+	}
+	o.ContextTimeoutEnabled = true
+	return redis.NewClient(o), nil
+}
+
+// redactURL is a URL without its password, for logs and errors.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
