@@ -38,6 +38,9 @@ var (
 	ErrRefreshReused = errors.New("refresh token reuse detected; session revoked")
 	// ErrAlreadyBootstrapped: bootstrap runs only on an empty user table.
 	ErrAlreadyBootstrapped = errors.New("users exist already; bootstrap is only for the first admin")
+	// ErrAuditFailed: a privileged action was refused because its audit
+	// event could not be recorded first; nothing was changed.
+	ErrAuditFailed = errors.New("audit trail unavailable; the action was not taken")
 	// Second-factor errors come from package mfa (mfa.ErrInvalidCode,
 	// mfa.ErrTooManyAttempts, mfa.ErrLastFactor, ...), wrapped.
 )
@@ -77,9 +80,18 @@ type Config struct {
 	RefreshTTL   time.Duration
 	ChallengeTTL time.Duration
 	// MFARequiredRoles must keep at least one second factor. Default: Admin.
+	// A user of such a role who has none yet still logs in with the password
+	// alone (acr urn:portcullis:acr:pwd), so that they can enrol one; what a
+	// password-only token may do is the gateway's decision (mfa_stepup and
+	// the Cedar policies), not this service's.
 	MFARequiredRoles []Role
-	// Argon2 defaults to OWASP's recommendation (m=47104 KiB? see password.go).
+	// Argon2 are the parameters of new password hashes. Zero: DefaultArgon2
+	// (m=65536 KiB, t=2, p=1, above OWASP's m=19456 KiB, t=2, p=1). Hashes
+	// made with weaker parameters are remade at the next successful login.
 	Argon2 Argon2Params
+	// MaxConcurrentHashes bounds the Argon2id computations running at once
+	// (each takes Argon2.Memory). Zero: one per CPU, within 256 MiB.
+	MaxConcurrentHashes int
 }
 
 // Auditor receives identity events. Issue 4 plugs the audit trail in; until
@@ -214,7 +226,7 @@ type APIToken struct {
 // NewAPIToken is what a user gives to create one.
 type NewAPIToken struct {
 	Name   string
-	Scopes []string      // roles or actions the token is limited to; empty: the user's role
+	Scopes []string      // roles and actions the token is limited to (see the table in authorize.go); no role: the user's role
 	TTL    time.Duration // zero: never expires
 }
 
@@ -222,140 +234,4 @@ type NewAPIToken struct {
 type CreatedAPIToken struct {
 	Token string `json:"token"`
 	APIToken
-}
-
-// Service is the identity service.
-type Service struct {
-	cfg  Config
-	deps Deps
-}
-
-// New returns a Service.
-func New(cfg Config, deps Deps) (*Service, error) { panic("identity.New: not implemented yet") }
-
-// Bootstrap creates the first Admin; ErrAlreadyBootstrapped when any user exists.
-func (s *Service) Bootstrap(ctx context.Context, username, password string) (User, error) {
-	panic("not implemented yet")
-}
-
-// Login checks a password: tokens, or a challenge when the user has a factor.
-func (s *Service) Login(ctx context.Context, username, password string, c ClientInfo) (LoginResult, error) {
-	panic("not implemented yet")
-}
-
-// VerifyMFA completes a login challenge.
-func (s *Service) VerifyMFA(ctx context.Context, challengeToken string, p mfa.Proof, c ClientInfo) (Tokens, error) {
-	panic("not implemented yet")
-}
-
-// BeginStepUp starts a step-up for a logged-in user: a challenge listing the
-// user's methods.
-func (s *Service) BeginStepUp(ctx context.Context, a Actor, c ClientInfo) (Challenge, error) {
-	panic("not implemented yet")
-}
-
-// StepUp verifies a second factor for the actor's session and returns a new
-// access token with fresh auth_time and amr (no new refresh token).
-func (s *Service) StepUp(ctx context.Context, a Actor, challengeToken string, p mfa.Proof, c ClientInfo) (Tokens, error) {
-	panic("not implemented yet")
-}
-
-// Refresh rotates a refresh token.
-func (s *Service) Refresh(ctx context.Context, refreshToken string, c ClientInfo) (Tokens, error) {
-	panic("not implemented yet")
-}
-
-// Authenticate resolves a bearer token (access token or API token) to an
-// Actor, refusing revoked ones and disabled users.
-func (s *Service) Authenticate(ctx context.Context, bearer string) (Actor, error) {
-	panic("not implemented yet")
-}
-
-// Logout revokes the actor's session.
-func (s *Service) Logout(ctx context.Context, a Actor) error { panic("not implemented yet") }
-
-// RevokeToken revokes one access token by jti (own tokens, or any for Admin).
-func (s *Service) RevokeToken(ctx context.Context, a Actor, jti string) error {
-	panic("not implemented yet")
-}
-
-// RevokeSession revokes a session (own, or any for Admin).
-func (s *Service) RevokeSession(ctx context.Context, a Actor, sid string) error {
-	panic("not implemented yet")
-}
-
-// RevokeUser revokes every token and session of a user (self, or any for Admin).
-func (s *Service) RevokeUser(ctx context.Context, a Actor, userID string) error {
-	panic("not implemented yet")
-}
-
-// Me returns the actor's account.
-func (s *Service) Me(ctx context.Context, a Actor) (User, error) { panic("not implemented yet") }
-
-// Admin user management (Admin only).
-func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, error) {
-	panic("not implemented yet")
-}
-func (s *Service) ListUsers(ctx context.Context, a Actor) ([]User, error) {
-	panic("not implemented yet")
-}
-func (s *Service) GetUser(ctx context.Context, a Actor, id string) (User, error) {
-	panic("not implemented yet")
-}
-
-// UpdateUser changes role, team, groups, password or disables the account
-// (disabling revokes all its tokens).
-func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, ch UserChange) (User, error) {
-	panic("not implemented yet")
-}
-
-// ResetMFA removes every factor of a user.
-func (s *Service) ResetMFA(ctx context.Context, a Actor, id string) error {
-	panic("not implemented yet")
-}
-
-// The actor's own factors (delegating to package mfa with the rules applied).
-func (s *Service) EnrollTOTP(ctx context.Context, a Actor, name string) (mfa.TOTPEnrollment, error) {
-	panic("not implemented yet")
-}
-func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, deviceID, code string) (mfa.Device, error) {
-	panic("not implemented yet")
-}
-func (s *Service) BeginWebAuthnRegistration(ctx context.Context, a Actor, name string) (options json.RawMessage, handle string, err error) {
-	panic("not implemented yet")
-}
-func (s *Service) FinishWebAuthnRegistration(ctx context.Context, a Actor, handle string, response json.RawMessage) (mfa.Device, error) {
-	panic("not implemented yet")
-}
-func (s *Service) Devices(ctx context.Context, a Actor) ([]mfa.Device, error) {
-	panic("not implemented yet")
-}
-func (s *Service) RemoveDevice(ctx context.Context, a Actor, deviceID string) error {
-	panic("not implemented yet")
-}
-func (s *Service) GenerateBackupCodes(ctx context.Context, a Actor) ([]string, error) {
-	panic("not implemented yet")
-}
-
-// API tokens of the actor.
-func (s *Service) CreateAPIToken(ctx context.Context, a Actor, in NewAPIToken) (CreatedAPIToken, error) {
-	panic("not implemented yet")
-}
-func (s *Service) ListAPITokens(ctx context.Context, a Actor) ([]APIToken, error) {
-	panic("not implemented yet")
-}
-func (s *Service) RevokeAPIToken(ctx context.Context, a Actor, id string) error {
-	panic("not implemented yet")
-}
-
-// RotateSigningKey rotates the signing key now (Admin only, audited first).
-func (s *Service) RotateSigningKey(ctx context.Context, a Actor) (kid string, err error) {
-	panic("not implemented yet")
-}
-
-// RevocationsAfter is the revocation feed for gateways without Redis: entries
-// after the cursor, waiting up to wait for one to appear (long poll). It
-// returns the entries and the next cursor.
-func (s *Service) RevocationsAfter(ctx context.Context, cursor int64, wait time.Duration) ([]revocation.Entry, int64, error) {
-	panic("not implemented yet")
 }
