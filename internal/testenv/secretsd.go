@@ -1,8 +1,6 @@
 package testenv
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/portcullis/portcullis/secretsd/store/storetest"
 )
 
 // SecretsdBinary returns the path of the secretsd build: $PORTCULLIS_SECRETSD
@@ -21,66 +19,6 @@ import (
 func SecretsdBinary(t testing.TB) string {
 	t.Helper()
 	return binary(t, "PORTCULLIS_SECRETSD", "secretsd")
-}
-
-// PostgresDSN is $PG_DSN or the machine's server on 127.0.0.1:5432. The test
-// fails, never skips, when it does not answer: make test must run the
-// PostgreSQL cases (scripts/postgres.sh finds or starts a server).
-func PostgresDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("PG_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-		db.Close()
-	}
-	if err != nil {
-		t.Fatalf("testenv: PostgreSQL not reachable at %s (%v); make test starts one (scripts/postgres.sh), or set PG_DSN", redactDSN(dsn), err)
-	}
-	return dsn
-}
-
-// PostgresSchemaDSN creates a fresh schema for the test, dropped when it
-// ends, and returns a DSN whose connections use it (search_path).
-func PostgresSchemaDSN(t testing.TB) string {
-	t.Helper()
-	dsn := PostgresDSN(t)
-	schema := fmt.Sprintf("t_%d_%d", os.Getpid(), time.Now().UnixNano())
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("testenv: creating schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
-}
-
-func redactDSN(dsn string) string {
-	if at := strings.LastIndex(dsn, "@"); at >= 0 {
-		if scheme := strings.Index(dsn, "://"); scheme >= 0 && scheme < at {
-			return dsn[:scheme+3] + "…" + dsn[at:]
-		}
-	}
-	return dsn
 }
 
 // Secretsd is a running secretsd process.
@@ -121,7 +59,10 @@ func StartSecretsd(t testing.TB, opts SecretsdOptions) *Secretsd {
 		"SECRETSD_LOG_FORMAT=json",
 	}
 	if opts.Postgres {
-		s.Env = append(s.Env, "SECRETSD_STORAGE_DRIVER=postgres", "SECRETSD_STORAGE_DSN="+PostgresSchemaDSN(t))
+		// A fresh schema, dropped when the test ends (storetest fails the
+		// test, never skips, when PostgreSQL is not reachable).
+		pg := storetest.PostgresConfig(t)
+		s.Env = append(s.Env, "SECRETSD_STORAGE_DRIVER=postgres", "SECRETSD_STORAGE_DSN="+pg.DSN, "SECRETSD_STORAGE_SCHEMA="+pg.Schema)
 	} else {
 		s.Env = append(s.Env, "SECRETSD_STORAGE_DRIVER=sqlite", "SECRETSD_STORAGE_PATH="+filepath.Join(dir, "secretsd.db"))
 	}
