@@ -78,7 +78,8 @@ type App struct {
 
 // RedisConfig says how to reach Redis.
 type RedisConfig struct {
-	// URL is a redis:// or rediss:// URL. Its password is never logged.
+	// URL is a redis:// or rediss:// URL. Its password (and, in sentinel
+	// mode, the password= query parameter) is never logged.
 	URL string `json:"url"`
 
 	// Mode is "standalone" (default), "cluster" (the URL may list more nodes
@@ -123,7 +124,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("portcullis: redis: %w", err)
 		}
 		a.redis = r
-		a.logger.Info("shared state in redis", zap.String("redis", a.Redis.redacted()), zap.String("mode", a.Redis.mode()))
+		o := a.Redis.options()
+		a.logger.Info("shared state in redis", zap.String("redis", o.Redacted()), zap.String("mode", o.EffectiveMode()))
 	} else if a.RevocationFeed != "" {
 		a.logger.Info("no redis configured: shared state is in process (single node), revocations come from secretsd's feed")
 	} else {

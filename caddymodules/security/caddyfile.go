@@ -56,12 +56,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if len(args) == 2 {
 				rc.Mode = args[1]
 			}
-			// Building a client parses the URL for its mode; it dials nothing.
-			client, err := NewRedisClient(*rc)
-			if err != nil {
+			if err := rc.options().Validate(); err != nil {
 				return d.Errf("redis: %v", err)
 			}
-			_ = client.Close()
 			a.Redis = rc
 		case "jwks":
 			if !d.NextArg() {

@@ -1,11 +1,10 @@
 package security
 
 import (
-	"fmt"
-	"net/url"
-
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/portcullis/portcullis/internal/redisconn"
 )
 
 // redisPool keeps one client per Redis configuration across config reloads:
@@ -20,61 +19,24 @@ type sharedRedis struct {
 
 func (s *sharedRedis) Destruct() error { return s.client.Close() }
 
-func (c RedisConfig) mode() string {
-	if c.Mode == "" {
-		return "standalone"
-	}
-	return c.Mode
+// options are the settings as internal/redisconn, which secretsd reads its
+// [redis] with too, takes them.
+func (c RedisConfig) options() redisconn.Options {
+	return redisconn.Options{URL: c.URL, Mode: c.Mode}
 }
 
-// redacted is the URL without its password, for logs.
-func (c RedisConfig) redacted() string {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return "(unparseable url)"
-	}
-	return u.Redacted()
-}
-
-// NewRedisClient builds a UniversalClient from the configuration, so that a
-// standalone server, a Cluster and Sentinel all work behind one interface.
-//
-// Every client honours its callers' context deadlines (ContextTimeoutEnabled),
-// so that rate_limit's per-request Redis budget (100ms by default) holds when
-// Redis hangs instead of refusing connections; without it go-redis ignores
-// the deadline and waits out its own 3s read timeout.
+// NewRedisClient builds the client the app uses for c (see redisconn.New):
+// a standalone server, a Cluster or Sentinel behind one interface, that
+// honours its callers' context deadlines. It dials nothing.
 func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
-	switch c.mode() {
-	case "standalone":
-		o, err := redis.ParseURL(c.URL)
-		if err != nil {
-			return nil, fmt.Errorf("parsing %s: %w", c.redacted(), err)
-		}
-		o.ContextTimeoutEnabled = true
-		return redis.NewClient(o), nil
-	case "cluster":
-		o, err := redis.ParseClusterURL(c.URL)
-		if err != nil {
-			return nil, fmt.Errorf("parsing %s: %w", c.redacted(), err)
-		}
-		o.ContextTimeoutEnabled = true
-		return redis.NewClusterClient(o), nil
-	case "sentinel":
-		o, err := redis.ParseFailoverURL(c.URL)
-		if err != nil {
-			return nil, fmt.Errorf("parsing %s: %w", c.redacted(), err)
-		}
-		o.ContextTimeoutEnabled = true
-		return redis.NewFailoverClient(o), nil
-	default:
-		return nil, fmt.Errorf("unknown redis mode %q (want standalone, cluster or sentinel)", c.Mode)
-	}
+	return c.options().New()
 }
 
 func acquireRedis(c RedisConfig) (*sharedRedis, error) {
-	key := c.mode() + " " + c.URL
+	o := c.options()
+	key := o.EffectiveMode() + " " + o.URL
 	v, _, err := redisPool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		client, err := NewRedisClient(c)
+		client, err := o.New()
 		if err != nil {
 			return nil, err
 		}

@@ -122,6 +122,36 @@ func (a *app) loggedIn(ctx context.Context, force bool) (*client.Client, session
 	return c.WithBearer(s.AccessToken), s, nil
 }
 
+// client opens a command that talks to secretsd as the session's user and
+// prints a result: -o is checked first, so that a typo fails before anything
+// is asked of secretsd, then the session is loaded (see loggedIn).
+func (a *app) client(cmd *cobra.Command) (*client.Client, error) {
+	c, _, err := a.clientSession(cmd)
+	return c, err
+}
+
+// clientSession is client, with the session the client uses.
+func (a *app) clientSession(cmd *cobra.Command) (*client.Client, session.Session, error) {
+	if _, err := a.outputFormat(); err != nil {
+		return nil, session.Session{}, err
+	}
+	return a.loggedIn(cmd.Context(), false)
+}
+
+// query runs a command that asks secretsd one thing and shows the answer:
+// ask is a client method, e.g. (*client.Client).WhoAmI.
+func query[T any](a *app, cmd *cobra.Command, ask func(*client.Client, context.Context) (T, error), show func(T) error) error {
+	c, err := a.client(cmd)
+	if err != nil {
+		return err
+	}
+	v, err := ask(c, cmd.Context())
+	if err != nil {
+		return err
+	}
+	return show(v)
+}
+
 // refresh rotates the session's refresh token under the session lock,
 // reloading the session inside it: another portcullis may have refreshed
 // meanwhile, and presenting its spent refresh token again would look like

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portcullis/portcullis/internal/cli/output"
+	"github.com/portcullis/portcullis/secretsd/client"
 )
 
 func newKeysCommand(a *app) *cobra.Command {
@@ -19,20 +20,11 @@ func newKeysCommand(a *app) *cobra.Command {
 		Short: "Sign new tokens with a new key now; the old key stays published until its tokens expire",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			kid, err := c.RotateKeys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.print(map[string]string{"kid": kid}, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "Signing with new key %s.\n", output.Cell(kid))
-				return err
+			return query(a, cmd, (*client.Client).RotateKeys, func(kid string) error {
+				return a.print(map[string]string{"kid": kid}, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "Signing with new key %s.\n", output.Cell(kid))
+					return err
+				})
 			})
 		},
 	})

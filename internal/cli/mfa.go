@@ -68,12 +68,10 @@ The secret is shown this once.`,
 				fmt.Fprintf(a.stdout, "Confirm it with: portcullis mfa totp confirm %s\n", output.Cell(enr.Device.ID))
 				return nil
 			}
-			if code == "" {
-				if code, err = a.readSecret("Code shown by the app: ", "TOTP code"); err != nil {
-					return err
-				}
+			if code, err = a.totpCode(code); err != nil {
+				return err
 			}
-			dev, err := c.ConfirmTOTP(ctx, enr.Device.ID, strings.ReplaceAll(strings.TrimSpace(code), " ", ""))
+			dev, err := c.ConfirmTOTP(ctx, enr.Device.ID, code)
 			if err != nil {
 				return fmt.Errorf("confirming TOTP device %s (retry with `portcullis mfa totp confirm %s`): %w", enr.Device.ID, enr.Device.ID, err)
 			}
@@ -81,8 +79,7 @@ The secret is shown this once.`,
 			if f == output.FormatJSON {
 				return output.JSON(a.stdout, enr)
 			}
-			_, err = fmt.Fprintf(a.stdout, "TOTP device %q (%s) confirmed.\n", output.Cell(dev.Name), output.Cell(dev.ID))
-			return err
+			return printConfirmed(a.stdout, dev)
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "authenticator", "a name for the device, to tell it apart in \"mfa devices\"")
@@ -110,6 +107,25 @@ func printEnrollment(w io.Writer, enr client.TOTPEnrollment) {
 	fmt.Fprintf(w, "Device: %s (%s), shown this once.\n", output.Cell(enr.Device.ID), output.Cell(enr.Device.Name))
 }
 
+// totpCode is the code given with --code, else the one typed at the prompt,
+// without the spaces that apps show in it ("123 456").
+func (a *app) totpCode(given string) (string, error) {
+	code := given
+	if code == "" {
+		var err error
+		if code, err = a.readSecret("Code shown by the app: ", "TOTP code"); err != nil {
+			return "", err
+		}
+	}
+	return strings.ReplaceAll(strings.TrimSpace(code), " ", ""), nil
+}
+
+// printConfirmed is the table output of a confirmed device, for enroll and confirm.
+func printConfirmed(w io.Writer, dev client.Device) error {
+	_, err := fmt.Fprintf(w, "TOTP device %q (%s) confirmed.\n", output.Cell(dev.Name), output.Cell(dev.ID))
+	return err
+}
+
 func newTOTPConfirmCommand(a *app) *cobra.Command {
 	var code string
 	cmd := &cobra.Command{
@@ -117,26 +133,18 @@ func newTOTPConfirmCommand(a *app) *cobra.Command {
 		Short: "Confirm an enrolled TOTP device with a code from it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
+			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
-			if code == "" {
-				if code, err = a.readSecret("Code shown by the app: ", "TOTP code"); err != nil {
-					return err
-				}
+			if code, err = a.totpCode(code); err != nil {
+				return err
 			}
-			dev, err := c.ConfirmTOTP(cmd.Context(), args[0], strings.ReplaceAll(strings.TrimSpace(code), " ", ""))
+			dev, err := c.ConfirmTOTP(cmd.Context(), args[0], code)
 			if err != nil {
 				return err
 			}
-			return a.print(map[string]any{"device": dev}, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "TOTP device %q (%s) confirmed.\n", output.Cell(dev.Name), output.Cell(dev.ID))
-				return err
-			})
+			return a.print(map[string]any{"device": dev}, func(w io.Writer) error { return printConfirmed(w, dev) })
 		},
 	}
 	cmd.Flags().StringVar(&code, "code", "", "the code (instead of the prompt)")
@@ -149,26 +157,17 @@ func newBackupCodesCommand(a *app) *cobra.Command {
 		Short: "Generate 10 new single-use backup codes (the old ones stop working)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			codes, err := c.GenerateBackupCodes(cmd.Context())
-			if err != nil {
-				return err
-			}
-			a.note("These %d backup codes are shown only now. Keep them somewhere safe, away from this device:\n"+
-				"each signs you in once when your authenticator is not at hand. Any older codes no longer work.", len(codes))
-			return a.print(map[string]any{"codes": codes}, func(w io.Writer) error {
-				for _, c := range codes {
-					if _, err := fmt.Fprintln(w, output.Cell(c)); err != nil {
-						return err
+			return query(a, cmd, (*client.Client).GenerateBackupCodes, func(codes []string) error {
+				a.note("These %d backup codes are shown only now. Keep them somewhere safe, away from this device:\n"+
+					"each signs you in once when your authenticator is not at hand. Any older codes no longer work.", len(codes))
+				return a.print(map[string]any{"codes": codes}, func(w io.Writer) error {
+					for _, c := range codes {
+						if _, err := fmt.Fprintln(w, output.Cell(c)); err != nil {
+							return err
+						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
 		},
 	}
@@ -180,27 +179,18 @@ func newDevicesCommand(a *app) *cobra.Command {
 		Short: "List your second-factor devices and how many backup codes are left",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			devs, err := c.Devices(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.print(devs, func(w io.Writer) error {
-				rows := make([][]string, 0, len(devs.Devices))
-				for _, d := range devs.Devices {
-					rows = append(rows, []string{d.ID, d.Kind, d.Name, output.Bool(d.Confirmed), output.Time(d.CreatedAt), output.Time(d.LastUsedAt)})
-				}
-				if err := output.Table(w, []string{"ID", "KIND", "NAME", "CONFIRMED", "CREATED", "LAST USED"}, rows); err != nil {
+			return query(a, cmd, (*client.Client).Devices, func(devs client.Devices) error {
+				return a.print(devs, func(w io.Writer) error {
+					rows := make([][]string, 0, len(devs.Devices))
+					for _, d := range devs.Devices {
+						rows = append(rows, []string{d.ID, d.Kind, d.Name, output.Bool(d.Confirmed), output.Time(d.CreatedAt), output.Time(d.LastUsedAt)})
+					}
+					if err := output.Table(w, []string{"ID", "KIND", "NAME", "CONFIRMED", "CREATED", "LAST USED"}, rows); err != nil {
+						return err
+					}
+					_, err := fmt.Fprintf(w, "\nBackup codes left: %d\n", devs.BackupCodesLeft)
 					return err
-				}
-				_, err := fmt.Fprintf(w, "\nBackup codes left: %d\n", devs.BackupCodesLeft)
-				return err
+				})
 			})
 		},
 	}

@@ -21,10 +21,7 @@ The session's refresh token stays; a later refresh gives an ordinary token again
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, s, err := a.loggedIn(ctx, false)
+			c, s, err := a.clientSession(cmd)
 			if err != nil {
 				return err
 			}

@@ -30,15 +30,12 @@ func newTokensCreateCommand(a *app) *cobra.Command {
 		Short: "Create an API token; its value is printed this once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
 			if ttl < 0 {
 				return fmt.Errorf("--ttl must not be negative, got %s", ttl)
 			}
 			in.TTL = ttl
 			in.Scopes = nonEmpty(in.Scopes)
-			c, _, err := a.loggedIn(cmd.Context(), false)
+			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
@@ -80,24 +77,15 @@ func newTokensListCommand(a *app) *cobra.Command {
 		Short: "List your API tokens (never their values)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			toks, err := c.ListAPITokens(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.print(map[string]any{"tokens": nonNil(toks)}, func(w io.Writer) error {
-				rows := make([][]string, 0, len(toks))
-				for _, t := range toks {
-					rows = append(rows, []string{t.ID, t.Name, t.Prefix, output.List(t.Scopes), output.Time(t.CreatedAt),
-						output.Time(t.ExpiresAt), output.Time(t.LastUsedAt), output.Time(t.RevokedAt)})
-				}
-				return output.Table(w, []string{"ID", "NAME", "PREFIX", "SCOPES", "CREATED", "EXPIRES", "LAST USED", "REVOKED"}, rows)
+			return query(a, cmd, (*client.Client).ListAPITokens, func(toks []client.APIToken) error {
+				return a.print(map[string]any{"tokens": nonNil(toks)}, func(w io.Writer) error {
+					rows := make([][]string, 0, len(toks))
+					for _, t := range toks {
+						rows = append(rows, []string{t.ID, t.Name, t.Prefix, output.List(t.Scopes), output.Time(t.CreatedAt),
+							output.Time(t.ExpiresAt), output.Time(t.LastUsedAt), output.Time(t.RevokedAt)})
+					}
+					return output.Table(w, []string{"ID", "NAME", "PREFIX", "SCOPES", "CREATED", "EXPIRES", "LAST USED", "REVOKED"}, rows)
+				})
 			})
 		},
 	}

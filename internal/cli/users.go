@@ -67,30 +67,32 @@ func resolveUser(ctx context.Context, c *client.Client, ref string) (client.User
 	return client.User{}, fmt.Errorf("no user with id or username %q", output.Cell(ref))
 }
 
+// user opens a command that acts on the account USER names (see client and
+// resolveUser).
+func (a *app) user(cmd *cobra.Command, ref string) (*client.Client, client.User, error) {
+	c, err := a.client(cmd)
+	if err != nil {
+		return nil, client.User{}, err
+	}
+	u, err := resolveUser(cmd.Context(), c, ref)
+	return c, u, err
+}
+
 func newUsersListCommand(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			users, err := c.ListUsers(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.print(map[string]any{"users": nonNil(users)}, func(w io.Writer) error {
-				rows := make([][]string, 0, len(users))
-				for _, u := range users {
-					rows = append(rows, []string{u.ID, u.Username, u.Role, u.Team, output.List(u.Groups),
-						output.Bool(u.MFAEnabled), output.Bool(u.Disabled), output.Time(u.CreatedAt)})
-				}
-				return output.Table(w, []string{"ID", "USERNAME", "ROLE", "TEAM", "GROUPS", "MFA", "DISABLED", "CREATED"}, rows)
+			return query(a, cmd, (*client.Client).ListUsers, func(users []client.User) error {
+				return a.print(map[string]any{"users": nonNil(users)}, func(w io.Writer) error {
+					rows := make([][]string, 0, len(users))
+					for _, u := range users {
+						rows = append(rows, []string{u.ID, u.Username, u.Role, u.Team, output.List(u.Groups),
+							output.Bool(u.MFAEnabled), output.Bool(u.Disabled), output.Time(u.CreatedAt)})
+					}
+					return output.Table(w, []string{"ID", "USERNAME", "ROLE", "TEAM", "GROUPS", "MFA", "DISABLED", "CREATED"}, rows)
+				})
 			})
 		},
 	}
@@ -108,10 +110,7 @@ func newUsersCreateCommand(a *app) *cobra.Command {
 first line of stdin with --password-stdin.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
+			c, err := a.client(cmd)
 			if err != nil {
 				return err
 			}
@@ -161,14 +160,7 @@ func newUsersShowCommand(a *app) *cobra.Command {
 		Short: "Show an account",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
+			_, u, err := a.user(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -191,9 +183,6 @@ func newUsersUpdateCommand(a *app) *cobra.Command {
 password (or reads it from stdin with --password-stdin).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
 			var ch client.UserChange
 			fl := cmd.Flags()
 			if fl.Changed("role") {
@@ -206,11 +195,7 @@ password (or reads it from stdin with --password-stdin).`,
 				g := nonEmpty(groups)
 				ch.Groups = &g
 			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
+			c, u, err := a.user(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -250,14 +235,7 @@ func newUsersDisableCommand(a *app, disable bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
+			c, u, err := a.user(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -15,18 +15,9 @@ func newWhoAmICommand(a *app) *cobra.Command {
 		Short: "Show who the session is logged in as, and how",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := a.outputFormat(); err != nil {
-				return err
-			}
-			c, _, err := a.loggedIn(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			me, err := c.WhoAmI(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.print(me, func(w io.Writer) error { return whoAmITable(w, me) })
+			return query(a, cmd, (*client.Client).WhoAmI, func(me client.WhoAmI) error {
+				return a.print(me, func(w io.Writer) error { return whoAmITable(w, me) })
+			})
 		},
 	}
 }

@@ -8,6 +8,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/portcullis/portcullis/internal/redisconn"
 )
 
 // Config is the whole configuration. Load returns it filled and validated.
@@ -48,7 +50,14 @@ type Storage struct {
 // Redis is optional shared state (revocations, MFA attempt counters).
 type Redis struct {
 	URL       string `toml:"url"`
+	Mode      string `toml:"mode"`
 	KeyPrefix string `toml:"key_prefix"`
+}
+
+// Options are the settings as internal/redisconn takes them: the gateway
+// reads its `redis` option with the same package.
+func (r Redis) Options() redisconn.Options {
+	return redisconn.Options{URL: r.URL, Mode: r.Mode}
 }
 
 // JWT configures access and refresh tokens and their signing keys.
@@ -123,7 +132,7 @@ func Default() Config {
 			IdleTimeout:  2 * time.Minute,
 		},
 		Storage: Storage{Driver: "sqlite", Path: "./.run/secretsd.db"},
-		Redis:   Redis{KeyPrefix: "portcullis"},
+		Redis:   Redis{Mode: redisconn.ModeStandalone, KeyPrefix: "portcullis"},
 		JWT: JWT{
 			Issuer:      "https://portcullis.local",
 			Audience:    []string{"portcullis-gateway"},

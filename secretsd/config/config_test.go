@@ -25,7 +25,7 @@ func TestDefaultsNeedNoFile(t *testing.T) {
 		"max body":        cfg.Server.MaxBodyBytes == 65536,
 		"driver":          cfg.Storage.Driver == "sqlite",
 		"path":            cfg.Storage.Path == "./.run/secretsd.db",
-		"no redis":        cfg.Redis.URL == "",
+		"no redis":        cfg.Redis.URL == "" && cfg.Redis.Mode == "standalone",
 		"issuer":          cfg.JWT.Issuer == "https://portcullis.local",
 		"audience":        reflect.DeepEqual(cfg.JWT.Audience, []string{"portcullis-gateway"}),
 		"algorithm":       cfg.JWT.Algorithm == "RS256",
@@ -163,6 +163,46 @@ log_events = false
 	}
 }
 
+func TestRedisMode(t *testing.T) {
+	t.Parallel()
+	sentinelFile := "[redis]\nurl = \"redis://s1:26379/0?addr=s2:26379&master_name=mymaster\"\nmode = \"sentinel\"\n"
+	cases := []struct {
+		name string
+		file string
+		env  []string
+		want string
+	}{
+		{"a URL alone is a standalone server", "", []string{"SECRETSD_REDIS_URL=redis://h:6379/0"}, "standalone"},
+		{"the file sets the mode", sentinelFile, nil, "sentinel"},
+		{"SECRETSD_REDIS_MODE wins over the file", sentinelFile,
+			[]string{"SECRETSD_REDIS_MODE=cluster", "SECRETSD_REDIS_URL=redis://a:6379?addr=b:6379"}, "cluster"},
+		{"an empty SECRETSD_REDIS_MODE means standalone", sentinelFile,
+			[]string{"SECRETSD_REDIS_MODE=", "SECRETSD_REDIS_URL=redis://h:6379/0"}, "standalone"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			path := ""
+			if c.file != "" {
+				path = writeFile(t, c.file)
+			}
+			cfg, err := config.Load(path, c.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Redis.Options().EffectiveMode(); got != c.want {
+				t.Fatalf("redis.mode = %q (effective %q), want %q", cfg.Redis.Mode, got, c.want)
+			}
+			// What secretsd connects with is what the gateway would.
+			client, err := cfg.Redis.Options().New()
+			if err != nil {
+				t.Fatalf("the validated [redis] does not build a client: %v", err)
+			}
+			_ = client.Close()
+		})
+	}
+}
+
 func TestConfigFileFromEnvironment(t *testing.T) {
 	t.Parallel()
 	path := writeFile(t, "[server]\nlisten = \"127.0.0.1:9100\"\n")
@@ -229,6 +269,19 @@ func TestRefused(t *testing.T) {
 			env: []string{"SECRETSD_PASSWORD_MEMORY_KIB=1024"}, want: []string{"password.memory_kib", "OWASP"}},
 		{name: "a bad Redis URL is refused without echoing its password",
 			env: []string{"SECRETSD_REDIS_URL=redis://:hunter2@host:notaport/0"}, want: []string{"redis.url"}, not: []string{"hunter2"}},
+		{name: "an unknown Redis mode is refused",
+			file: "[redis]\nmode = \"replica\"\n", want: []string{"redis.mode", `unknown redis mode "replica"`, "standalone, cluster or sentinel"}},
+		{name: "an unknown Redis mode is refused even without a URL, and from the environment says so",
+			env: []string{"SECRETSD_REDIS_MODE=Cluster"}, want: []string{"redis.mode (from SECRETSD_REDIS_MODE)", `"Cluster"`}},
+		{name: "the URL is parsed for the mode",
+			env:  []string{"SECRETSD_REDIS_URL=unix:///run/redis.sock", "SECRETSD_REDIS_MODE=cluster"},
+			want: []string{"redis.url (from SECRETSD_REDIS_URL)", "(cluster)", "invalid URL scheme: unix"}},
+		{name: "the environment's mode is checked against the file's URL",
+			file: "[redis]\nurl = \"redis://s1:26379/0?addr=s2:26379&master_name=mymaster\"\nmode = \"sentinel\"\n",
+			env:  []string{"SECRETSD_REDIS_MODE=cluster"}, want: []string{"redis.url", "unexpected option: master_name"}},
+		{name: "a sentinel URL is refused without echoing the primary's password",
+			env:  []string{"SECRETSD_REDIS_URL=redis://s1:26379?master_name=m&password=hunter2&addr=s2", "SECRETSD_REDIS_MODE=sentinel"},
+			want: []string{"redis.url", "addr param: s2", "password=xxxxx"}, not: []string{"hunter2"}},
 		{name: "a secret's bad value is not echoed",
 			env: []string{"SECRETSD_REVOCATION_FEED_TOKEN=short-secret"}, want: []string{"revocation.feed_token", "16"}, not: []string{"short-secret"}},
 		{name: "unknown kms provider",

@@ -25,6 +25,8 @@ func FuzzParse(f *testing.F) {
 		{"[storage]\ndriver = \"postgres\"\ndsn = \"postgres://h/db\"\n", "SECRETSD_REDIS_URL=redis://h:1/0"},
 		{"x = [1, \"a\"]\n[[server]]\n", "SECRETSD_LOG_LEVEL=debug"},
 		{"[audit]\nlog_events = 1\n", "SECRETSD_AUDIT_LOG_EVENTS=0"},
+		{"[redis]\nurl = \"redis://a:6379?addr=b:6379\"\nmode = \"cluster\"\n", "SECRETSD_REDIS_MODE=sentinel"},
+		{"[redis]\nmode = \"galaxy\"\n", "SECRETSD_REDIS_URL=redis://s:26379?master_name=m&password=p"},
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s.file), s.env)

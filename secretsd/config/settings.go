@@ -85,6 +85,8 @@ var settings = []Setting{
 	// [redis]
 	{Section: "redis", Key: "url", Help: "redis:// or rediss:// URL shared with the gateway; empty: no Redis, everything on this node", Secret: true,
 		field: func(c *Config) any { return &c.Redis.URL }},
+	{Section: "redis", Key: "mode", Help: `"standalone", "cluster" (url lists more nodes with addr=) or "sentinel" (url names a sentinel, others with addr=, the primary with master_name=)`,
+		field: func(c *Config) any { return &c.Redis.Mode }},
 	{Section: "redis", Key: "key_prefix", Help: "prefix of the Redis keys secretsd writes (revocations); must match the gateway's",
 		field: func(c *Config) any { return &c.Redis.KeyPrefix }},
 

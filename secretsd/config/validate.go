@@ -9,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/portcullis/portcullis/internal/redisconn"
 	"github.com/portcullis/portcullis/secretsd/identity"
 	"github.com/portcullis/portcullis/secretsd/signing"
 )
@@ -76,13 +75,11 @@ func (c Config) Validate() error {
 	}
 
 	// [redis]
-	if c.Redis.URL != "" {
-		// Never quote the URL or the parser's message: it may carry a password.
-		if _, err := url.Parse(c.Redis.URL); err != nil {
-			v.bad("redis.url", "does not parse as a URL (want redis://[user:password@]host:port/db)")
-		} else if _, err := redis.ParseURL(c.Redis.URL); err != nil {
-			v.bad("redis.url", "is not a Redis URL (want redis://, rediss:// or unix://)")
-		}
+	// redisconn's errors name the URL only redacted, never with its password.
+	if err := c.Redis.Options().Validate(); errors.Is(err, redisconn.ErrUnknownMode) {
+		v.bad("redis.mode", "%v", err)
+	} else if err != nil && c.Redis.URL != "" {
+		v.bad("redis.url", "%v", err)
 	}
 
 	if c.Redis.KeyPrefix == "" || strings.ContainsAny(c.Redis.KeyPrefix, " \t\r\n") {

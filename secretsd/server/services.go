@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -72,8 +71,10 @@ func OpenServices(ctx context.Context, cfg config.Config, log zerolog.Logger, op
 		return nil, err
 	}
 	if cfg.Redis.URL != "" {
-		if s.Redis, err = newRedisClient(cfg.Redis.URL); err != nil {
-			return nil, err
+		// Every command honours its caller's deadline, so a hung Redis
+		// cannot hold a request past it (see redisconn.Options.New).
+		if s.Redis, err = cfg.Redis.Options().New(); err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
 		}
 	}
 	s.Keys, err = signing.New(ctx, signing.Config{
@@ -161,25 +162,4 @@ func openSealer(c config.KMS) (kek.Sealer, error) {
 		return l, nil
 	}
 	return kek.LoadOrCreateLocalKeyFile(c.MasterKeyFile)
-}
-
-// newRedisClient connects to a standalone Redis from its URL. Every command
-// honours its caller's deadline (ContextTimeoutEnabled), so a hung Redis
-// cannot hold a request past it.
-func newRedisClient(rawURL string) (redis.UniversalClient, error) {
-	o, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("redis: %s does not parse", redactURL(rawURL))
-	}
-	o.ContextTimeoutEnabled = true
-	return redis.NewClient(o), nil
-}
-
-// redactURL is a URL without its password, for logs and errors.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
 }
