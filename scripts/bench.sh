@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # make bench: bare reverse_proxy against the full gateway chain under wrk, in
-# one run on this machine, then the Go benchmarks of each handler. Prints the
-# table and writes it to .build/bench.txt. Only 127.0.0.1 is loaded; every
-# process started here is stopped on exit.
+# one run on this machine; then secretsd's logins and token refreshes per
+# signing algorithm; then the Go benchmarks of each handler and of secretsd.
+# Prints the tables and writes them to .build/bench.txt. Only 127.0.0.1 is
+# loaded; every process started here is stopped on exit.
 #
-# Knobs (environment): BENCH_DURATION (6s per measured run), BENCH_ROUNDS (3),
-# BENCH_WARMUP (2s), BENCH_TOKENS (100000 distinct tokens), BENCH_ALG (RS256),
-# BENCH_GOTIME (-benchtime of the Go benchmarks, 100ms).
+# Knobs (environment): BENCH_DURATION (6s per measured run, gateway and
+# secretsd refresh), BENCH_ROUNDS (3), BENCH_WARMUP (2s), BENCH_TOKENS (100000
+# distinct tokens), BENCH_ALG (RS256, of the gateway's tokens), BENCH_GOTIME
+# (-benchtime of the Go benchmarks, 100ms). Arguments go to `loadbench run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,14 +23,18 @@ for tool in wrk hey; do
 	command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing and could not be installed (need root and apt-get); install $tool" >&2; exit 1; }
 done
 
-# redis.sh may start a private Redis and set an EXIT trap to stop it; keep
-# that trap and add ours.
+# redis.sh and postgres.sh may start a private Redis and PostgreSQL and set
+# an EXIT trap to stop them; keep that trap and add ours. PostgreSQL is for
+# the PostgreSQL variants of secretsd's Go benchmarks (store, mfa): they take
+# a few seconds and show what a round trip to the database costs beside
+# SQLite.
 source scripts/redis.sh
+source scripts/postgres.sh
 redis_trap=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
 work=$(mktemp -d -t portcullis-bench.XXXXXX)
 cleanup() {
-	# loadbench stops the gateways and the upstream it started; this is for
-	# a run interrupted before it could.
+	# loadbench stops the gateways, secretsd and the upstream it started;
+	# this is for a run interrupted before it could.
 	if [[ -n ${loadbench_pid:-} ]] && kill -0 "$loadbench_pid" 2>/dev/null; then
 		kill -TERM "$loadbench_pid" 2>/dev/null || true
 		wait "$loadbench_pid" 2>/dev/null || true
@@ -40,9 +46,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p .build
-echo "bench.sh: building .build/caddy, .build/demo-upstream, .build/loadbench" >&2
+echo "bench.sh: building .build/caddy, .build/demo-upstream, .build/secretsd, .build/loadbench" >&2
 go build -o .build/caddy ./cmd/caddy
 go build -o .build/demo-upstream ./cmd/demo-upstream
+go build -o .build/secretsd ./cmd/secretsd
 go build -o .build/loadbench ./cmd/loadbench
 
 .build/loadbench run \
@@ -57,14 +64,27 @@ go build -o .build/loadbench ./cmd/loadbench
 loadbench_pid=$!
 wait "$loadbench_pid"
 loadbench_pid=
-echo "bench.sh: end-to-end part done after ${SECONDS}s" >&2
+echo "bench.sh: gateway part done after ${SECONDS}s" >&2
 
 echo >&2
-echo "bench.sh: Go benchmarks per handler (-benchtime ${BENCH_GOTIME:-100ms})" >&2
+echo "bench.sh: secretsd: logins and token refreshes per signing algorithm" >&2
+mkdir -p "$work/secretsd"
+.build/loadbench secretsd \
+	-workdir "$work/secretsd" -secretsd .build/secretsd \
+	-clk-tck "$(getconf CLK_TCK)" \
+	-duration "${BENCH_DURATION:-6s}" -rounds "${BENCH_ROUNDS:-3}" -warmup "${BENCH_WARMUP:-2s}" \
+	-out .build/bench.txt &
+loadbench_pid=$!
+wait "$loadbench_pid"
+loadbench_pid=
+echo "bench.sh: end-to-end parts done after ${SECONDS}s" >&2
+
+echo >&2
+echo "bench.sh: Go benchmarks per handler and of secretsd (-benchtime ${BENCH_GOTIME:-100ms})" >&2
 export PORTCULLIS_CADDY=$PWD/.build/caddy
 # Only the packages that have benchmarks: linking the test binary of every
 # Caddy module package would cost minutes.
-mapfile -t bench_pkgs < <(grep -rl --include='*_test.go' -E '^func Benchmark' internal caddymodules | xargs -n1 dirname | sort -u | sed 's|^|./|')
+mapfile -t bench_pkgs < <(grep -rl --include='*_test.go' -E '^func Benchmark' internal caddymodules secretsd | xargs -n1 dirname | sort -u | sed 's|^|./|')
 go test -run '^$' -bench . -benchmem -benchtime "${BENCH_GOTIME:-100ms}" -timeout 5m \
 	"${bench_pkgs[@]}" >"$work/gobench.txt" 2>&1 || {
 	cat "$work/gobench.txt"
@@ -73,7 +93,7 @@ go test -run '^$' -bench . -benchmem -benchtime "${BENCH_GOTIME:-100ms}" -timeou
 }
 {
 	echo
-	echo "Go benchmarks per handler: go test -run '^\$' -bench . -benchmem -benchtime ${BENCH_GOTIME:-100ms} ${bench_pkgs[*]}"
+	echo "Go benchmarks per handler and of secretsd: go test -run '^\$' -bench . -benchmem -benchtime ${BENCH_GOTIME:-100ms} ${bench_pkgs[*]}"
 	grep -E '^(pkg:|Benchmark)' "$work/gobench.txt" | grep -v -- '--- ' || true
 	echo
 	.build/loadbench gobench "$work/gobench.txt"

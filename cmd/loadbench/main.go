@@ -2,7 +2,8 @@
 // internal/loadbench.
 //
 //	loadbench run [flags]       bare reverse_proxy vs the chain under wrk; prints the table
-//	loadbench gobench FILE      checks `go test -bench` output against the per-handler budgets
+//	loadbench secretsd [flags]  secretsd's logins and token refreshes per signing algorithm; appends its tables
+//	loadbench gobench FILE      checks `go test -bench` output against the per-handler and secretsd budgets
 package main
 
 import (
@@ -24,17 +25,19 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadbench run [flags] | loadbench gobench FILE")
+		fmt.Fprintln(os.Stderr, "usage: loadbench run [flags] | loadbench secretsd [flags] | loadbench gobench FILE")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "run":
 		err = run(os.Args[2:])
+	case "secretsd":
+		err = secretsd(os.Args[2:])
 	case "gobench":
 		err = gobench(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (want run or gobench)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want run, secretsd or gobench)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "loadbench: %v\n", err)
@@ -128,7 +131,7 @@ func gobench(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d of %d per-handler targets met (%d Go benchmarks read)\n", len(vs)-failed, len(vs), len(results))
+	fmt.Printf("%d of %d Go benchmark targets met (%d Go benchmarks read)\n", len(vs)-failed, len(vs), len(results))
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,12 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // StartProcess runs bin with args, its output going to logFile.
 func StartProcess(name, logFile, bin string, args ...string) (*Process, error) {
+	return StartProcessEnv(name, logFile, os.Environ(), bin, args...)
+}
+
+// StartProcessEnv is StartProcess with env as the process's environment
+// instead of loadbench's own.
+func StartProcessEnv(name, logFile string, env []string, bin string, args ...string) (*Process, error) {
 	out, err := os.Create(logFile)
 	if err != nil {
 		return nil, err
@@ -36,7 +43,11 @@ func StartProcess(name, logFile, bin string, args ...string) (*Process, error) {
 	cmd.Dir = filepath.Dir(logFile)
 	// Caddy writes autosaves and certificates under HOME/XDG dirs: keep
 	// them in the benchmark's temporary directory.
-	cmd.Env = append(os.Environ(), "HOME="+cmd.Dir, "XDG_DATA_HOME="+cmd.Dir, "XDG_CONFIG_HOME="+cmd.Dir)
+	cmd.Env = append(slices.Clip(env), "HOME="+cmd.Dir, "XDG_DATA_HOME="+cmd.Dir, "XDG_CONFIG_HOME="+cmd.Dir)
+	// Should loadbench itself be killed (SIGKILL, a test binary that
+	// exits), the kernel stops what it started rather than leaving servers
+	// running on the machine.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
