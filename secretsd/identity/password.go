@@ -238,3 +238,12 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// memoryBudget is the most memory the hashes running at once can hold, in bytes.
+func (h *passwordHasher) memoryBudget() int64 {
+	return int64(cap(h.slots)) * int64(h.params.Memory) << 10
+}
+
+// PasswordHashMemory is the most memory Argon2id can hold at once across
+// concurrent logins, in bytes (the server sizes the Go memory limit from it).
+func (s *Service) PasswordHashMemory() int64 { return s.hasher.memoryBudget() }

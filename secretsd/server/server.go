@@ -72,6 +72,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer s.Close()
+	setMemoryLimit(s.svc.Identity.PasswordHashMemory(), log)
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Server.Listen, err)
