@@ -16,7 +16,7 @@ func scanAPIToken(row interface{ Scan(...any) error }) (APIToken, error) {
 }
 
 func (s *sqlStore) CreateAPIToken(ctx context.Context, t APIToken) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, s.w, `INSERT INTO api_tokens (`+apiTokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.UserID, t.Name, t.Hash, t.Prefix, list(t.Scopes), s.d.time(t.CreatedAt),
 		s.d.optTime(t.ExpiresAt), s.d.optTime(t.LastUsedAt), s.d.optTime(t.RevokedAt))
 	return wrap(err, fmt.Sprintf("creating API token %s of user %s", t.ID, t.UserID))
@@ -44,7 +44,7 @@ func (s *sqlStore) GetAPITokenByHash(ctx context.Context, hash []byte) (APIToken
 }
 
 func (s *sqlStore) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
-	n, err := s.exec(ctx, s.db, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, s.d.time(at), id)
+	n, err := s.exec(ctx, s.w, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, s.d.time(at), id)
 	if err != nil {
 		return wrap(err, "touching API token "+id)
 	}
@@ -62,7 +62,7 @@ func (s *sqlStore) RevokeAPIToken(ctx context.Context, userID, id string, at tim
 		q += ` AND user_id = ?`
 		args = append(args, userID)
 	}
-	n, err := s.exec(ctx, s.db, q, args...)
+	n, err := s.exec(ctx, s.w, q, args...)
 	if err != nil {
 		return wrap(err, "revoking API token "+id)
 	}

@@ -25,7 +25,7 @@ func (s *sqlStore) ReplaceBackupCodes(ctx context.Context, userID string, hashes
 // UseBackupCode is one conditional UPDATE: of concurrent callers presenting
 // the same code, one changes the row.
 func (s *sqlStore) UseBackupCode(ctx context.Context, userID string, hash []byte, at time.Time) (bool, error) {
-	n, err := s.exec(ctx, s.db, `UPDATE backup_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL`,
+	n, err := s.exec(ctx, s.w, `UPDATE backup_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL`,
 		s.d.time(at), userID, hash)
 	if err != nil {
 		return false, wrap(err, "using a backup code of user "+userID)
@@ -40,6 +40,6 @@ func (s *sqlStore) CountBackupCodes(ctx context.Context, userID string) (int, er
 }
 
 func (s *sqlStore) DeleteBackupCodes(ctx context.Context, userID string) error {
-	_, err := s.exec(ctx, s.db, `DELETE FROM backup_codes WHERE user_id = ?`, userID)
+	_, err := s.exec(ctx, s.w, `DELETE FROM backup_codes WHERE user_id = ?`, userID)
 	return wrap(err, "deleting backup codes of user "+userID)
 }

@@ -8,7 +8,7 @@ import (
 const challengeCols = `id, user_id, purpose, data, expires_at`
 
 func (s *sqlStore) PutChallenge(ctx context.Context, c Challenge) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO challenges (`+challengeCols+`) VALUES (?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, s.w, `INSERT INTO challenges (`+challengeCols+`) VALUES (?, ?, ?, ?, ?)`,
 		c.ID, c.UserID, c.Purpose, c.Data, s.d.time(c.ExpiresAt))
 	return wrap(err, "storing a "+c.Purpose+" challenge")
 }
@@ -22,7 +22,7 @@ func (s *sqlStore) GetChallenge(ctx context.Context, id []byte, purpose string, 
 
 // DeleteChallenge is one DELETE: of concurrent callers, one removes the row.
 func (s *sqlStore) DeleteChallenge(ctx context.Context, id []byte) (bool, error) {
-	n, err := s.exec(ctx, s.db, `DELETE FROM challenges WHERE id = ?`, id)
+	n, err := s.exec(ctx, s.w, `DELETE FROM challenges WHERE id = ?`, id)
 	if err != nil {
 		return false, wrap(err, "deleting a challenge")
 	}
@@ -30,6 +30,6 @@ func (s *sqlStore) DeleteChallenge(ctx context.Context, id []byte) (bool, error)
 }
 
 func (s *sqlStore) PruneChallenges(ctx context.Context, now time.Time) (int, error) {
-	n, err := s.exec(ctx, s.db, `DELETE FROM challenges WHERE expires_at <= ?`, s.d.time(now))
+	n, err := s.exec(ctx, s.w, `DELETE FROM challenges WHERE expires_at <= ?`, s.d.time(now))
 	return int(n), wrap(err, "pruning challenges")
 }

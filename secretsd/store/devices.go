@@ -24,7 +24,7 @@ func (s *sqlStore) CreateDevice(ctx context.Context, d Device) error {
 	if d.Confirmed {
 		confirmedAt = s.d.time(d.CreatedAt)
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO mfa_devices (`+deviceCols+`, confirmed_at)
+	_, err := s.exec(ctx, s.w, `INSERT INTO mfa_devices (`+deviceCols+`, confirmed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.UserID, d.Kind, d.Name, optBytes(d.Secret), optBytes(d.CredentialID), d.Confirmed,
 		d.LastStep, int64(d.SignCount), s.d.time(d.CreatedAt), s.d.optTime(d.LastUsedAt), confirmedAt)
@@ -46,7 +46,7 @@ func (s *sqlStore) GetDevice(ctx context.Context, userID, id string) (Device, er
 }
 
 func (s *sqlStore) ConfirmDevice(ctx context.Context, userID, id string, at time.Time) error {
-	n, err := s.exec(ctx, s.db, `UPDATE mfa_devices SET confirmed = ?, confirmed_at = COALESCE(confirmed_at, ?)
+	n, err := s.exec(ctx, s.w, `UPDATE mfa_devices SET confirmed = ?, confirmed_at = COALESCE(confirmed_at, ?)
 		WHERE user_id = ? AND id = ?`, true, s.d.time(at), userID, id)
 	if err != nil {
 		return wrap(err, "confirming device "+id)
@@ -58,7 +58,7 @@ func (s *sqlStore) ConfirmDevice(ctx context.Context, userID, id string, at time
 }
 
 func (s *sqlStore) DeleteDevice(ctx context.Context, userID, id string) error {
-	n, err := s.exec(ctx, s.db, `DELETE FROM mfa_devices WHERE user_id = ? AND id = ?`, userID, id)
+	n, err := s.exec(ctx, s.w, `DELETE FROM mfa_devices WHERE user_id = ? AND id = ?`, userID, id)
 	if err != nil {
 		return wrap(err, "deleting device "+id)
 	}
@@ -69,14 +69,14 @@ func (s *sqlStore) DeleteDevice(ctx context.Context, userID, id string) error {
 }
 
 func (s *sqlStore) DeleteDevices(ctx context.Context, userID string) (int, error) {
-	n, err := s.exec(ctx, s.db, `DELETE FROM mfa_devices WHERE user_id = ?`, userID)
+	n, err := s.exec(ctx, s.w, `DELETE FROM mfa_devices WHERE user_id = ?`, userID)
 	return int(n), wrap(err, "deleting devices of user "+userID)
 }
 
 // AdvanceTOTPStep is one conditional UPDATE: of two nodes verifying the same
 // code at once, only one sees its row change.
 func (s *sqlStore) AdvanceTOTPStep(ctx context.Context, id string, step int64, at time.Time) (bool, error) {
-	n, err := s.exec(ctx, s.db, `UPDATE mfa_devices SET last_step = ?, last_used_at = ? WHERE id = ? AND last_step < ?`,
+	n, err := s.exec(ctx, s.w, `UPDATE mfa_devices SET last_step = ?, last_used_at = ? WHERE id = ? AND last_step < ?`,
 		step, s.d.time(at), id, step)
 	if err != nil {
 		return false, wrap(err, "advancing the TOTP step of device "+id)
@@ -89,7 +89,7 @@ func (s *sqlStore) AdvanceTOTPStep(ctx context.Context, id string, step int64, a
 
 // UpdateSignCount is a compare-and-set in one UPDATE.
 func (s *sqlStore) UpdateSignCount(ctx context.Context, id string, old, new uint32, at time.Time) (bool, error) {
-	n, err := s.exec(ctx, s.db, `UPDATE mfa_devices SET sign_count = ?, last_used_at = ? WHERE id = ? AND sign_count = ?`,
+	n, err := s.exec(ctx, s.w, `UPDATE mfa_devices SET sign_count = ?, last_used_at = ? WHERE id = ? AND sign_count = ?`,
 		int64(new), s.d.time(at), id, int64(old))
 	if err != nil {
 		return false, wrap(err, "updating the sign count of device "+id)

@@ -21,10 +21,13 @@ type dialect struct {
 	unixMicros bool
 	// prepare caches prepared statements (see stmtCache).
 	prepare bool
+	// oneWriter lets one write (statement or transaction) at a time reach
+	// the database (see writeSlot).
+	oneWriter bool
 }
 
 var (
-	sqliteDialect   = dialect{name: DriverSQLite, unixMicros: true, prepare: true}
+	sqliteDialect   = dialect{name: DriverSQLite, unixMicros: true, prepare: true, oneWriter: true}
 	postgresDialect = dialect{name: DriverPostgres, numbered: true}
 )
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,13 +37,16 @@ type Config struct {
 	// created when absent and put first on every connection's search_path.
 	// Empty: the server's default search_path (normally "public").
 	Schema string
-	// MaxOpenConns caps the connection pool. Default: 8 for sqlite, 16 for
+	// MaxOpenConns caps the connection pool. Default: 8 for sqlite, of
+	// which one is the writer's (with 1: a reader and the writer), 16 for
 	// postgres.
 	MaxOpenConns int
 }
 
 // sqliteBusyTimeout is how long a SQLite writer waits for another writer
-// (another connection of this pool or another process) before failing.
+// before failing. Writers of this process take turns before they reach
+// SQLite (see writeSlot); this is for another process on the same file,
+// e.g. `secretsd bootstrap` beside the server.
 const sqliteBusyTimeout = 10 * time.Second
 
 // Open connects to the database described by cfg, applies any pending
@@ -50,16 +54,17 @@ const sqliteBusyTimeout = 10 * time.Second
 // newer than this binary knows (ErrSchemaTooNew).
 func Open(ctx context.Context, cfg Config) (Store, error) {
 	var (
-		db  *sql.DB
-		d   dialect
-		err error
+		reads, writes *sql.DB
+		d             dialect
+		err           error
 	)
 	switch cfg.Driver {
 	case DriverSQLite, "":
-		db, err = openSQLite(cfg)
+		reads, writes, err = openSQLite(cfg)
 		d = sqliteDialect
 	case DriverPostgres:
-		db, err = openPostgres(cfg)
+		reads, err = openPostgres(cfg)
+		writes = reads
 		d = postgresDialect
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q (want %q or %q)", cfg.Driver, DriverSQLite, DriverPostgres)
@@ -67,53 +72,77 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	s := newSQLStore(reads, writes, d)
+	if err := writes.PingContext(ctx); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("store: connecting to %s: %w", d.name, err)
 	}
-	if err := migrate(ctx, db, d, cfg.Schema); err != nil {
-		db.Close()
+	if err := migrate(ctx, writes, d, cfg.Schema); err != nil {
+		s.Close()
 		return nil, err
 	}
-	return &sqlStore{db: db, d: d}, nil
+	return s, nil
 }
 
-func openSQLite(cfg Config) (*sql.DB, error) {
+// openSQLite returns two pools on the database file: reads, of
+// cfg.MaxOpenConns-1 connections that refuse to write, and writes, of one
+// connection. SQLite runs one write transaction at a time, so one connection
+// is all writes can use; having it to themselves means the writer whose turn
+// it is (see writeSlot) never waits for a connection held by readers, and in
+// WAL mode the readers go on beside it.
+func openSQLite(cfg Config) (reads, writes *sql.DB, err error) {
 	if cfg.Path == "" {
-		return nil, errors.New("store: sqlite needs a database file path")
+		return nil, nil, errors.New("store: sqlite needs a database file path")
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
-		return nil, fmt.Errorf("store: creating the directory of %s: %w", cfg.Path, err)
+		return nil, nil, fmt.Errorf("store: creating the directory of %s: %w", cfg.Path, err)
 	}
 	// Create the file ourselves so that it is private from the first byte;
 	// SQLite gives its -wal and -shm files the mode of the database file.
 	f, err := os.OpenFile(cfg.Path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("store: opening %s: %w", cfg.Path, err)
+		return nil, nil, fmt.Errorf("store: opening %s: %w", cfg.Path, err)
 	}
 	f.Close()
 
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)") // durable across application crashes in WAL mode
-	q.Add("_pragma", "foreign_keys(1)")
-	// BEGIN IMMEDIATE takes the write lock up front. With the default
-	// deferred BEGIN, two transactions that read and then write deadlock and
-	// one fails with SQLITE_BUSY at once, without waiting for busy_timeout.
-	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: cfg.Path, RawQuery: q.Encode()}).String()
-	db, err := sql.Open("sqlite", dsn)
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
+		"journal_mode(WAL)",
+		"synchronous(NORMAL)", // durable across application crashes in WAL mode
+		"foreign_keys(1)",
+	}
+	dsn := func(more ...string) string {
+		q := url.Values{"_pragma": append(slices.Clone(pragmas), more...)}
+		// BEGIN IMMEDIATE takes the write lock up front. With the default
+		// deferred BEGIN, two transactions that read and then write deadlock
+		// and one fails with SQLITE_BUSY at once, without waiting for
+		// busy_timeout.
+		q.Set("_txlock", "immediate")
+		return (&url.URL{Scheme: "file", OmitHost: true, Path: cfg.Path, RawQuery: q.Encode()}).String()
+	}
+	// The writer leaves most of the checkpointing to the checkpointer (see
+	// there).
+	writes, err = sql.Open("sqlite", dsn(fmt.Sprintf("wal_autocheckpoint(%d)", sqliteWriterCheckpoint)))
 	if err != nil {
-		return nil, fmt.Errorf("store: opening %s: %w", cfg.Path, err)
+		return nil, nil, fmt.Errorf("store: opening %s: %w", cfg.Path, err)
+	}
+	writes.SetMaxOpenConns(1)
+	writes.SetMaxIdleConns(1)
+	// A write through the read pool would bypass the write slot and wait
+	// in the busy handler again: query_only makes it fail instead.
+	reads, err = sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		writes.Close()
+		return nil, nil, fmt.Errorf("store: opening %s: %w", cfg.Path, err)
 	}
 	n := cfg.MaxOpenConns
 	if n <= 0 {
 		n = 8
 	}
-	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(n)
-	return db, nil
+	n = max(n-1, 1) // one is the writer's
+	reads.SetMaxOpenConns(n)
+	reads.SetMaxIdleConns(n)
+	return reads, writes, nil
 }
 
 func openPostgres(cfg Config) (*sql.DB, error) {

@@ -16,7 +16,7 @@ func scanRefresh(row interface{ Scan(...any) error }) (RefreshToken, error) {
 }
 
 func (s *sqlStore) CreateRefreshToken(ctx context.Context, t RefreshToken) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, s.w, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.Hash, t.SessionID, t.UserID, s.d.time(t.IssuedAt), s.d.time(t.ExpiresAt), s.d.optTime(t.UsedAt))
 	return wrap(err, "creating a refresh token of session "+t.SessionID)
 }

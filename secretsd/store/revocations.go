@@ -52,6 +52,6 @@ func (s *sqlStore) RevocationsAfter(ctx context.Context, after int64, now time.T
 }
 
 func (s *sqlStore) PruneRevocations(ctx context.Context, now time.Time) (int, error) {
-	n, err := s.exec(ctx, s.db, `DELETE FROM revocations WHERE until_at < ?`, s.d.time(now))
+	n, err := s.exec(ctx, s.w, `DELETE FROM revocations WHERE until_at < ?`, s.d.time(now))
 	return int(n), wrap(err, "pruning revocations")
 }

@@ -16,7 +16,7 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 }
 
 func (s *sqlStore) CreateSession(ctx context.Context, x Session) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, s.w, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.UserID, x.ClientID, s.d.time(x.AuthTime), list(x.AMR), x.ACR,
 		s.d.time(x.CreatedAt), s.d.time(x.ExpiresAt), s.d.optTime(x.RevokedAt), x.RevokeReason)
 	return wrap(err, "creating session "+x.ID)
@@ -39,7 +39,7 @@ func (s *sqlStore) ListSessions(ctx context.Context, userID string, now time.Tim
 }
 
 func (s *sqlStore) UpdateSessionAuth(ctx context.Context, id string, authTime time.Time, amr []string, acr string) error {
-	n, err := s.exec(ctx, s.db, `UPDATE sessions SET auth_time = ?, amr_json = ?, acr = ? WHERE id = ?`,
+	n, err := s.exec(ctx, s.w, `UPDATE sessions SET auth_time = ?, amr_json = ?, acr = ? WHERE id = ?`,
 		s.d.time(authTime), list(amr), acr, id)
 	if err != nil {
 		return wrap(err, "updating session "+id)

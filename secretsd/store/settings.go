@@ -7,7 +7,7 @@ import "context"
 // commit and then does nothing; SQLite has one writer at a time. Either way
 // every caller reads the one value that won.
 func (s *sqlStore) InitSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
-	if _, err := s.exec(ctx, s.db, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+	if _, err := s.exec(ctx, s.w, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
 		name, value); err != nil {
 		return nil, wrap(err, "initialising setting "+name)
 	}

@@ -14,7 +14,7 @@ func scanSigningKey(row interface{ Scan(...any) error }) (SigningKey, error) {
 }
 
 func (s *sqlStore) CreateSigningKey(ctx context.Context, k SigningKey) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, s.w, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.Private, k.Public, s.d.time(k.CreatedAt), s.d.optTime(k.RetiredAt), s.d.optTime(k.PublishUntil))
 	return wrap(err, "creating signing key "+k.ID)
 }
@@ -28,7 +28,7 @@ func (s *sqlStore) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 }
 
 func (s *sqlStore) RetireSigningKey(ctx context.Context, id string, at, publishUntil time.Time) error {
-	n, err := s.exec(ctx, s.db, `UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE id = ?`,
+	n, err := s.exec(ctx, s.w, `UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE id = ?`,
 		s.d.time(at), s.d.time(publishUntil), id)
 	if err != nil {
 		return wrap(err, "retiring signing key "+id)
@@ -40,6 +40,6 @@ func (s *sqlStore) RetireSigningKey(ctx context.Context, id string, at, publishU
 }
 
 func (s *sqlStore) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) (int, error) {
-	n, err := s.exec(ctx, s.db, `DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until < ?`, s.d.time(t))
+	n, err := s.exec(ctx, s.w, `DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until < ?`, s.d.time(t))
 	return int(n), wrap(err, "deleting retired signing keys")
 }

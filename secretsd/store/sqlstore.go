@@ -13,10 +13,36 @@ import (
 
 // sqlStore is the one Store implementation, over database/sql; d carries what
 // differs between SQLite and PostgreSQL.
+//
+// Reads run on db, writes on w: statements that write through exec(ctx, s.w,
+// ...), transactions (which all write) through inTx. On PostgreSQL w is db;
+// on SQLite w is the one writer connection and db refuses writes (see
+// openSQLite).
 type sqlStore struct {
-	db    *sql.DB
-	d     dialect
-	stmts stmtCache
+	db     *sql.DB
+	w      *sql.DB
+	d      dialect
+	stmts  stmtCache     // of db
+	wstmts stmtCache     // of w, when it is not db
+	writes *writeSlot    // nil unless the dialect has oneWriter
+	ckpt   *checkpointer // nil unless the dialect has oneWriter
+}
+
+func newSQLStore(reads, writes *sql.DB, d dialect) *sqlStore {
+	s := &sqlStore{db: reads, w: writes, d: d, writes: newWriteSlot(d)}
+	if d.oneWriter {
+		s.ckpt = startCheckpointer(reads)
+	}
+	return s
+}
+
+// beginWrite waits for this store's turn to write (see writeSlot).
+func (s *sqlStore) beginWrite(ctx context.Context) error { return s.writes.acquire(ctx) }
+
+// endWrite ends the turn that beginWrite gave.
+func (s *sqlStore) endWrite() {
+	s.writes.release()
+	s.ckpt.wrote()
 }
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -27,20 +53,46 @@ type querier interface {
 }
 
 func (s *sqlStore) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping %s: %w", s.d.name, err)
+	for _, db := range s.pools() {
+		if err := db.PingContext(ctx); err != nil {
+			return fmt.Errorf("store: ping %s: %w", s.d.name, err)
+		}
 	}
 	return nil
 }
 
+// Close stops the background work first (checkpoints, preparing
+// statements): it uses the pools, and must not go on after Close returns.
 func (s *sqlStore) Close() error {
+	s.ckpt.stop()
 	s.stmts.close()
-	return s.db.Close()
+	s.wstmts.close()
+	var errs []error
+	for _, db := range s.pools() {
+		errs = append(errs, db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *sqlStore) pools() []*sql.DB {
+	if s.w == s.db {
+		return []*sql.DB{s.db}
+	}
+	return []*sql.DB{s.db, s.w}
 }
 
 func (s *sqlStore) Driver() string { return s.d.name }
 
+// exec runs a statement that writes, on s.w or in a transaction. Outside a
+// transaction it takes the write slot for the statement; inTx holds it
+// already.
 func (s *sqlStore) exec(ctx context.Context, q querier, query string, args ...any) (int64, error) {
+	if _, inTx := q.(*sql.Tx); !inTx {
+		if err := s.beginWrite(ctx); err != nil {
+			return 0, err
+		}
+		defer s.endWrite()
+	}
 	res, err := s.on(ctx, q, query).ExecContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
 		return 0, err
@@ -62,21 +114,34 @@ func (s *sqlStore) on(ctx context.Context, q querier, query string) querier {
 	if !s.d.prepare {
 		return q
 	}
-	st := s.stmts.get(s.db, s.d.rebind(query))
-	if st == nil {
-		return q
+	query = s.d.rebind(query)
+	switch q := q.(type) {
+	case *sql.Tx: // on w, as every transaction
+		if st := s.wstmts.get(s.w, query); st != nil {
+			// database/sql prepares it once per connection and keeps it.
+			return preparedQuerier{q.StmtContext(ctx, st)}
+		}
+	case *sql.DB:
+		c := &s.stmts
+		if q == s.w {
+			c = &s.wstmts
+		}
+		if st := c.get(q, query); st != nil {
+			return preparedQuerier{st}
+		}
 	}
-	if tx, ok := q.(*sql.Tx); ok {
-		// database/sql prepares it once per connection and keeps it.
-		return preparedQuerier{tx.StmtContext(ctx, st)}
-	}
-	return preparedQuerier{st}
+	return q
 }
 
 // inTx runs fn in a transaction, committed when fn returns nil. On SQLite the
-// transaction holds the write lock from its start (see openSQLite).
+// transaction holds the write lock from its start (see openSQLite), and the
+// write slot before that.
 func (s *sqlStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	if err := s.beginWrite(ctx); err != nil {
+		return err
+	}
+	defer s.endWrite()
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}

@@ -13,10 +13,19 @@ import (
 // A statement missing from the cache is prepared in the background: the
 // caller may hold the pool's last free connection inside a transaction, and
 // preparing on the pool would then wait for it.
+//
+// close cancels and waits for those background preparations. database/sql's
+// Close does not wait for a connection in use: one still preparing after the
+// store's Close keeps (or even opens) a SQLite connection, which writes the
+// -wal and -shm files beside the database, e.g. into a test's temporary
+// directory while it is being removed.
 type stmtCache struct {
-	mu     sync.Mutex
-	stmts  map[string]*sql.Stmt // nil value: being prepared
-	closed bool
+	mu        sync.Mutex
+	stmts     map[string]*sql.Stmt // nil value: being prepared
+	closed    bool
+	preparing sync.WaitGroup
+	ctx       context.Context // of the background preparations, cancelled by close
+	cancel    context.CancelFunc
 }
 
 func (c *stmtCache) get(db *sql.DB, query string) *sql.Stmt {
@@ -28,14 +37,15 @@ func (c *stmtCache) get(db *sql.DB, query string) *sql.Stmt {
 	}
 	if c.stmts == nil {
 		c.stmts = map[string]*sql.Stmt{}
+		c.ctx, c.cancel = context.WithCancel(context.Background())
 	}
 	c.stmts[query] = nil
-	go c.prepare(db, query)
+	c.preparing.Go(func() { c.prepare(db, query) })
 	return nil
 }
 
 func (c *stmtCache) prepare(db *sql.DB, query string) {
-	st, err := db.PrepareContext(context.Background(), query)
+	st, err := db.PrepareContext(c.ctx, query)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -48,10 +58,18 @@ func (c *stmtCache) prepare(db *sql.DB, query string) {
 	}
 }
 
+// close closes the cached statements once no preparation is running; call
+// it before closing the pool.
 func (c *stmtCache) close() {
 	c.mu.Lock()
+	c.closed = true // no preparation starts after this
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.mu.Unlock()
+	c.preparing.Wait() // prepare needs c.mu to finish
+	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed = true
 	for _, st := range c.stmts {
 		if st != nil {
 			st.Close()

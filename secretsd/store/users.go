@@ -17,7 +17,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 }
 
 func (s *sqlStore) CreateUser(ctx context.Context, u User) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, s.w, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Username, u.Email, u.PasswordHash, u.Role, u.Team, list(u.Groups), u.Disabled,
 		s.d.time(u.CreatedAt), s.d.time(u.UpdatedAt))
 	return wrap(err, fmt.Sprintf("creating user %s", u.ID))
@@ -44,7 +44,7 @@ func (s *sqlStore) ListUsers(ctx context.Context) ([]User, error) {
 }
 
 func (s *sqlStore) UpdateUser(ctx context.Context, u User) error {
-	n, err := s.exec(ctx, s.db, `UPDATE users SET username = ?, email = ?, password_hash = ?, role = ?, team = ?,
+	n, err := s.exec(ctx, s.w, `UPDATE users SET username = ?, email = ?, password_hash = ?, role = ?, team = ?,
 		groups_json = ?, disabled = ?, updated_at = ? WHERE id = ?`,
 		u.Username, u.Email, u.PasswordHash, u.Role, u.Team, list(u.Groups), u.Disabled, s.d.time(u.UpdatedAt), u.ID)
 	if err != nil {
