@@ -23,8 +23,9 @@ const (
 
 // RevocationsAfter is the revocation feed for gateways without Redis: entries
 // after the cursor, waiting up to wait for one to appear (long poll). It
-// returns the entries and the next cursor: the Seq of the last entry, or the
-// given cursor when there is none. A revocation made by this process ends
+// returns the entries and the next cursor: the Seq of the last entry, the
+// given cursor when there is none, or the log's end when the given cursor is
+// beyond it. A revocation made by this process ends
 // the wait at once; one made by another node within 200 ms. Entries no
 // longer in force are left out; cursor 0 returns every entry still in force.
 func (s *Service) RevocationsAfter(ctx context.Context, cursor int64, wait time.Duration) ([]revocation.Entry, int64, error) {
@@ -40,6 +41,7 @@ func (s *Service) RevocationsAfter(ctx context.Context, cursor int64, wait time.
 		defer ticker.Stop()
 		timeout, tick = timer.C, ticker.C
 	}
+	first := true
 	for {
 		// Take the wake-up channel before reading, so that a revocation
 		// committed after the read still ends the wait.
@@ -50,6 +52,20 @@ func (s *Service) RevocationsAfter(ctx context.Context, cursor int64, wait time.
 		}
 		if len(rs) > 0 {
 			return feedEntries(rs), rs[len(rs)-1].Seq, nil
+		}
+		if first {
+			// A cursor beyond the end of the log belongs to another log (the
+			// database was recreated): answering with this log's end makes
+			// the gateway start over rather than wait for seqs it will
+			// never see again.
+			first = false
+			last, err := s.deps.Store.LastRevocationSeq(ctx)
+			if err != nil {
+				return nil, cursor, fmt.Errorf("reading the revocation log: %w", err)
+			}
+			if cursor > last {
+				return nil, last, nil
+			}
 		}
 		if wait == 0 {
 			return nil, cursor, nil

@@ -88,6 +88,16 @@ func TestRevocationFeed(t *testing.T) {
 			t.Fatalf("at the end: %v, cursor %d (want %d)", more, same, cursor)
 		}
 
+		// A cursor beyond the end belongs to another log (a recreated
+		// database): the answer is this log's end, so the gateway starts over.
+		for _, wait := range []time.Duration{0, time.Second} {
+			none, end, err := e.svc.RevocationsAfter(ctx, cursor+1000, wait)
+			noErr(t, "RevocationsAfter beyond the end", err)
+			if len(none) != 0 || end != cursor {
+				t.Fatalf("beyond the end (wait %v): %v, cursor %d; want the log's end %d", wait, none, end, cursor)
+			}
+		}
+
 		// A long poll wakes on the next revocation made here.
 		answer := longPoll(ctx, e.svc, cursor)
 		e.nextSecond()

@@ -55,3 +55,9 @@ func (s *sqlStore) PruneRevocations(ctx context.Context, now time.Time) (int, er
 	n, err := s.exec(ctx, s.w, `DELETE FROM revocations WHERE until_at < ?`, s.d.time(now))
 	return int(n), wrap(err, "pruning revocations")
 }
+
+func (s *sqlStore) LastRevocationSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.queryRow(ctx, s.db, `SELECT COALESCE(MAX(seq), 0) FROM revocations`).Scan(&seq)
+	return seq, wrap(err, "reading the end of the revocation log")
+}

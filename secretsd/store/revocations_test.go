@@ -25,11 +25,19 @@ func TestRevocations(t *testing.T) {
 			noErr(t, err)
 			return seq
 		}
+		last, err := s.LastRevocationSeq(ctx)
+		noErr(t, err)
+		if last != 0 {
+			t.Fatalf("LastRevocationSeq of an empty log = %d, want 0", last)
+		}
 		a := add("jti", "token-a", now.Add(time.Minute))
 		b := add("sid", "session-b", now.Add(time.Hour))
 		c := add("sub", "user-c", now.Add(15*time.Minute))
 		if !(a < b && b < c) {
 			t.Fatalf("sequence numbers %d %d %d do not increase", a, b, c)
+		}
+		if last, err := s.LastRevocationSeq(ctx); err != nil || last != c {
+			t.Fatalf("LastRevocationSeq = %d, %v; want %d", last, err, c)
 		}
 
 		got, err := s.RevocationsAfter(ctx, 0, now, 10)

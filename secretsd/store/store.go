@@ -267,6 +267,10 @@ type Revocations interface {
 	RevocationsAfter(ctx context.Context, after int64, now time.Time, limit int) ([]Revocation, error)
 	// PruneRevocations deletes entries whose Until is before now.
 	PruneRevocations(ctx context.Context, now time.Time) (int, error)
+	// LastRevocationSeq is the largest Seq in the log, 0 when it is empty. A
+	// reader whose cursor is beyond it holds a cursor of another log (the
+	// database was recreated) and must start over.
+	LastRevocationSeq(ctx context.Context) (int64, error)
 }
 
 // Challenge is short-lived, single-purpose server state: a pending MFA login,
