@@ -9,16 +9,18 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	go build -o $(BIN)/caddy ./cmd/caddy
+	go build -o $(BIN)/secretsd ./cmd/secretsd
+	go build -o $(BIN)/portcullis ./cmd/portcullis
 
-## run: the gateway on ./Caddyfile in front of the bundled demo upstream, embedded defaults (no Redis).
+## run: secretsd and the gateway (./Caddyfile) in front of the bundled demo upstream, embedded defaults (SQLite, no Redis).
 run:
 	@scripts/run.sh
 
-## test: the whole suite, with real Redis and the real Caddy binary.
+## test: the whole suite, with real Redis, PostgreSQL, SQLite and the real Caddy and secretsd binaries.
 test:
 	@scripts/test.sh
 
-## bench: bare reverse_proxy vs the full chain under wrk, plus the Go benchmarks per handler.
+## bench: bare reverse_proxy vs the full chain under wrk, secretsd's logins and refreshes, and the Go benchmarks.
 bench:
 	@scripts/bench.sh
 
