@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/portcullis/portcullis/internal/suggest"
 )
 
 // Load reads the configuration: the defaults, then the TOML file at path
@@ -108,7 +108,7 @@ func unknownKey(key string) string {
 			continue
 		}
 		for _, cand := range []string{s.Name(), s.Section} {
-			if d := editDistance(key, cand); d < bestDist {
+			if d := suggest.Distance(key, cand); d < bestDist {
 				best, bestDist = cand, d
 			}
 		}
@@ -219,7 +219,7 @@ func UnknownEnv(environ []string) []string {
 		}
 		best, bestDist := "", 4
 		for k := range known {
-			if d := editDistance(name, k); d < bestDist {
+			if d := suggest.Distance(name, k); d < bestDist {
 				best, bestDist = k, d
 			}
 		}
@@ -274,25 +274,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// editDistance is the Levenshtein distance, for "did you mean" hints.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = slices.Min([]int{prev[j] + 1, cur[j-1] + 1, prev[j-1] + cost})
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
