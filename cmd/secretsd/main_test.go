@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,7 +44,7 @@ func TestBinaryStartsWithoutConfigAndStopsOnSIGTERM(t *testing.T) {
 	port := testenv.FreePort(t)
 	environ := append(cleanEnviron(), fmt.Sprintf("SECRETSD_SERVER_LISTEN=127.0.0.1:%d", port))
 
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	cmd := exec.Command(bin)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, environ, &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -186,21 +185,4 @@ func TestBootstrapNeedsAPassword(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -61,7 +61,7 @@ type Caddy struct {
 	AdminPort int
 	dir       string
 	cmd       *exec.Cmd
-	logs      *syncBuffer
+	logs      *LogBuffer
 	done      chan struct{}
 }
 
@@ -72,7 +72,7 @@ type Caddy struct {
 // failed.
 func StartCaddy(t testing.TB, caddyfile string) *Caddy {
 	t.Helper()
-	c := &Caddy{t: t, AdminPort: FreePort(t), dir: t.TempDir(), logs: &syncBuffer{}, done: make(chan struct{})}
+	c := &Caddy{t: t, AdminPort: FreePort(t), dir: t.TempDir(), logs: &LogBuffer{}, done: make(chan struct{})}
 	path := filepath.Join(c.dir, "Caddyfile")
 	if err := os.WriteFile(path, []byte(c.withTestGlobals(caddyfile)), 0o600); err != nil {
 		t.Fatal(err)
@@ -182,18 +182,21 @@ func (c *Caddy) Stop() {
 	}
 }
 
-type syncBuffer struct {
+// LogBuffer collects what a process or a server's goroutines write; it is
+// safe for concurrent writers and readers.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns everything written so far.
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

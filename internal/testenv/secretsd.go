@@ -28,7 +28,7 @@ type Secretsd struct {
 	Dir  string // its working directory (SQLite file, master key)
 	Env  []string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *LogBuffer
 	done chan struct{}
 }
 
@@ -50,7 +50,7 @@ func StartSecretsd(t testing.TB, opts SecretsdOptions) *Secretsd {
 	t.Helper()
 	dir := t.TempDir()
 	port := FreePort(t)
-	s := &Secretsd{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, logs: &syncBuffer{}, done: make(chan struct{})}
+	s := &Secretsd{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, logs: &LogBuffer{}, done: make(chan struct{})}
 	s.Env = []string{
 		"SECRETSD_SERVER_LISTEN=127.0.0.1:" + fmt.Sprint(port),
 		"SECRETSD_SERVER_PUBLIC_URL=" + s.URL,

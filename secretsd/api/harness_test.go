@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/portcullis/portcullis/internal/clock"
+	"github.com/portcullis/portcullis/internal/testenv"
 	"github.com/portcullis/portcullis/secretsd/client"
 	"github.com/portcullis/portcullis/secretsd/config"
 	"github.com/portcullis/portcullis/secretsd/server"
@@ -41,7 +42,7 @@ type harness struct {
 	Clock  *clock.Manual
 	Server *server.Server
 	Store  store.Store
-	logs   *lockedBuffer
+	logs   *testenv.LogBuffer
 
 	watchMu sync.Mutex
 	watch   map[string][]chan struct{} // path -> closed when a request for it reaches the API
@@ -82,7 +83,7 @@ func start(t *testing.T, sc store.Config, mutate ...func(*config.Config)) *harne
 		t.Fatalf("test configuration: %v", err)
 	}
 
-	h := &harness{t: t, URL: url, logs: &lockedBuffer{}, watch: map[string][]chan struct{}{},
+	h := &harness{t: t, URL: url, logs: &testenv.LogBuffer{}, watch: map[string][]chan struct{}{},
 		Clock: clock.NewManual(time.Now().UTC().Truncate(time.Second))}
 	log := zerolog.New(h.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -320,24 +321,6 @@ func (h *harness) snapshot() snapshot {
 	s.Revocations, err = h.Store.RevocationsAfter(ctx, 0, now, 10000)
 	must(err)
 	return s
-}
-
-// lockedBuffer is the log, written by the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // sqliteConfig is a fresh SQLite store for tests that need no PostgreSQL run.

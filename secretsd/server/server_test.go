@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/portcullis/portcullis/internal/testenv"
 	"github.com/portcullis/portcullis/secretsd/client"
 	"github.com/portcullis/portcullis/secretsd/config"
 	"github.com/portcullis/portcullis/secretsd/server"
@@ -43,7 +43,7 @@ func TestShutdownEndsLongPollsAndDrains(t *testing.T) {
 	storetest.EachConfig(t, func(t *testing.T, sc store.Config) {
 		t.Parallel()
 		cfg := testConfig(t, sc)
-		var logs syncBuffer
+		var logs testenv.LogBuffer
 		srv, err := server.New(t.Context(), cfg, zerolog.New(&logs))
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +101,7 @@ func TestStartLineNamesTheSetupButNoSecret(t *testing.T) {
 	cfg.Redis.URL = "redis://:redis-password-secret@127.0.0.1:1/0" // never dialled: nothing here pings it
 	cfg.Revocation.FeedToken = "feed-token-secret-0123456789"
 	cfg.JWT.Algorithm = "EdDSA"
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	srv, err := server.New(t.Context(), cfg, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)
@@ -208,21 +208,4 @@ func (c *signalConn) Read(p []byte) (int, error) {
 		c.l.once.Do(func() { close(c.l.arrived) })
 	}
 	return n, err
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
