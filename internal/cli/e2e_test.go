@@ -17,6 +17,7 @@ import (
 	"github.com/portcullis/portcullis/internal/cli/session"
 	"github.com/portcullis/portcullis/internal/testenv"
 	"github.com/portcullis/portcullis/secretsd/client"
+	"github.com/portcullis/portcullis/secretsd/mfa/mfatest"
 )
 
 // These tests run the real secretsd (built from cmd/secretsd) and drive the
@@ -145,7 +146,7 @@ func registerWebAuthn(t *testing.T, server, accessToken string) {
 		t.Fatal(err)
 	}
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(me.User.ID)})
-	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	cred := mfatest.Credential(t)
 	auth.AddCredential(cred)
 	rp := virtualwebauthn.RelyingParty{Name: "Portcullis", ID: "localhost", Origin: server}
 	att := virtualwebauthn.CreateAttestationResponse(rp, auth, cred, *opts)

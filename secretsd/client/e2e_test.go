@@ -14,6 +14,7 @@ import (
 	"github.com/portcullis/portcullis/internal/revocation"
 	"github.com/portcullis/portcullis/internal/testenv"
 	"github.com/portcullis/portcullis/secretsd/client"
+	"github.com/portcullis/portcullis/secretsd/mfa/mfatest"
 )
 
 // These tests call every operation of API.md on the real secretsd, so that
@@ -247,7 +248,7 @@ func TestClientAgainstSecretsd(t *testing.T) {
 	}
 	rp := virtualwebauthn.RelyingParty{Name: "Portcullis", ID: "localhost", Origin: srv.URL}
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(adminMe.User.ID)})
-	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	cred := mfatest.Credential(t)
 	auth.AddCredential(cred)
 	reg, err := admin.BeginWebAuthnRegistration(ctx, "yubikey")
 	if err != nil || reg.Handle == "" {

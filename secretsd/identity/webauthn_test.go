@@ -2,10 +2,6 @@ package identity_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -14,30 +10,12 @@ import (
 
 	"github.com/portcullis/portcullis/secretsd/identity"
 	"github.com/portcullis/portcullis/secretsd/mfa"
+	"github.com/portcullis/portcullis/secretsd/mfa/mfatest"
 	"github.com/portcullis/portcullis/secretsd/store"
 	"github.com/portcullis/portcullis/secretsd/store/storetest"
 )
 
 var rp = virtualwebauthn.RelyingParty{Name: "Portcullis", ID: "localhost", Origin: "https://localhost"}
-
-// p256Key is a P-256 key whose coordinates have no leading zero byte, which
-// virtualwebauthn would drop (see package mfa's tests).
-func p256Key(t testing.TB) []byte {
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der
-	}
-}
 
 // A login completed with a WebAuthn authenticator is phishing-resistant.
 func TestLoginWithWebAuthn(t *testing.T) {
@@ -50,7 +28,7 @@ func TestLoginWithWebAuthn(t *testing.T) {
 		a := e.actor(t, e.login(t, "dev", userPassword))
 
 		auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(dev.ID)})
-		cred := virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256Key(t))
+		cred := mfatest.Credential(t)
 		auth.AddCredential(cred)
 		opts, handle, err := e.svc.BeginWebAuthnRegistration(ctx, a, "yubikey")
 		noErr(t, "BeginWebAuthnRegistration", err)

@@ -3,10 +3,6 @@ package mfa_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -15,6 +11,7 @@ import (
 	"github.com/descope/virtualwebauthn"
 
 	"github.com/portcullis/portcullis/secretsd/mfa"
+	"github.com/portcullis/portcullis/secretsd/mfa/mfatest"
 	"github.com/portcullis/portcullis/secretsd/store"
 	"github.com/portcullis/portcullis/secretsd/store/storetest"
 )
@@ -34,30 +31,9 @@ type key struct {
 
 func newKey(t testing.TB, u mfa.User) *key {
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(u.ID)})
-	cred := virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256Key(t))
+	cred := mfatest.Credential(t)
 	auth.AddCredential(cred)
 	return &key{auth: auth, cred: cred}
-}
-
-// p256Key is a P-256 private key (PKCS #8) whose public coordinates are
-// both 32 bytes long without leading zeros: virtualwebauthn writes them
-// with big.Int.Bytes, which drops a leading zero byte (1 key in 128), and
-// go-webauthn rightly refuses a coordinate that is not 32 bytes.
-func p256Key(t testing.TB) []byte {
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der
-	}
 }
 
 // register runs the registration ceremony from the origin of r.
