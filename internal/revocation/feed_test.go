@@ -68,17 +68,7 @@ func (h *feedHarness) start() {
 // awaitApplied waits for the mirror to apply an entry with the given id.
 func (h *feedHarness) awaitApplied(id string) {
 	h.t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case e := <-h.applied:
-			if e.ID == id {
-				return
-			}
-		case <-timeout:
-			h.t.Fatalf("the feed did not deliver the revocation of %q within 5s", id)
-		}
-	}
+	awaitApplied(h.t, h.applied, id)
 }
 
 // allLogs is every logged message and field, to look for secrets in.

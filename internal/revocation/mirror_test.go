@@ -66,15 +66,22 @@ func (h *harness) start() {
 // awaitApplied waits for the feed to deliver an entry with the given id.
 func (h *harness) awaitApplied(id string) {
 	h.t.Helper()
+	awaitApplied(h.t, h.applied, id)
+}
+
+// awaitApplied waits until the mirror reports (OnApply) an entry with the
+// given id; the bound only turns a hang into a failure.
+func awaitApplied(t testing.TB, applied <-chan revocation.Entry, id string) {
+	t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
 		select {
-		case e := <-h.applied:
+		case e := <-applied:
 			if e.ID == id {
 				return
 			}
 		case <-timeout:
-			h.t.Fatalf("the feed did not deliver the revocation of %q within 5s", id)
+			t.Fatalf("the feed did not deliver the revocation of %q within 5s", id)
 		}
 	}
 }
