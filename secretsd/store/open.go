@@ -60,7 +60,7 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	)
 	switch cfg.Driver {
 	case DriverSQLite, "":
-		reads, writes, err = openSQLite(cfg)
+		reads, writes, err = openSQLite(ctx, cfg)
 		d = sqliteDialect
 	case DriverPostgres:
 		reads, err = openPostgres(cfg)
@@ -90,7 +90,7 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 // is all writes can use; having it to themselves means the writer whose turn
 // it is (see writeSlot) never waits for a connection held by readers, and in
 // WAL mode the readers go on beside it.
-func openSQLite(cfg Config) (reads, writes *sql.DB, err error) {
+func openSQLite(ctx context.Context, cfg Config) (reads, writes *sql.DB, err error) {
 	if cfg.Path == "" {
 		return nil, nil, errors.New("store: sqlite needs a database file path")
 	}
@@ -104,10 +104,14 @@ func openSQLite(cfg Config) (reads, writes *sql.DB, err error) {
 		return nil, nil, fmt.Errorf("store: opening %s: %w", cfg.Path, err)
 	}
 	f.Close()
+	if err := sqliteUseWAL(ctx, cfg.Path); err != nil {
+		return nil, nil, err
+	}
 
+	// WAL mode is a property of the file, set above once for all
+	// connections.
 	pragmas := []string{
 		fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
-		"journal_mode(WAL)",
 		"synchronous(NORMAL)", // durable across application crashes in WAL mode
 		"foreign_keys(1)",
 	}
@@ -166,4 +170,40 @@ func openPostgres(cfg Config) (*sql.DB, error) {
 	db.SetMaxIdleConns(min(n, 4))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
+}
+
+// sqliteUseWAL puts the database file in WAL mode, which then persists in
+// the file. Switching a fresh file needs an exclusive lock, and SQLite
+// answers SQLITE_BUSY at once, without its busy handler, when another
+// connection (another node starting at the same moment) holds a shared lock
+// it would otherwise deadlock with; so the switch is retried here until
+// sqliteBusyTimeout.
+func sqliteUseWAL(ctx context.Context, path string) error {
+	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: url.Values{
+		"_pragma": {fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds())},
+	}.Encode()}).String()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, sqliteBusyTimeout)
+	defer cancel()
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		switch {
+		case err == nil && mode == "wal":
+			return nil
+		case err == nil:
+			return fmt.Errorf("store: %s stays in journal mode %q, want wal", path, mode)
+		case !isSQLiteBusy(err):
+			return fmt.Errorf("store: connecting to sqlite: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: connecting to sqlite: %w", err)
+		case <-time.After(wait):
+		}
+	}
 }
