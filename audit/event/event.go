@@ -119,6 +119,11 @@ type Product struct {
 	RateLimit    *RateLimit `json:"rate_limit,omitempty"`
 	MFA          *MFA       `json:"mfa,omitempty"`
 	Resource     *Resource  `json:"resource,omitempty"`
+	// Personal holds the personal values that must stay readable later (the
+	// user's name, the full source address), sealed with a key of the
+	// subject's own (package audit/shred), so deleting that key erases them
+	// without touching the chained bytes. Format: see shred.Seal.
+	Personal string `json:"personal,omitempty"`
 	// Details carries action-specific values. Map keys are encoded sorted, so the
 	// bytes stay deterministic. Never put a secret here.
 	Details map[string]string `json:"details,omitempty"`
