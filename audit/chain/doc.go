@@ -80,8 +80,33 @@
 //     that verify a live chain may accept it (Report.Unsealed counts them).
 //     Seq is the first record after the last checkpoint.
 //
-// Limits: the first segment must be 00000001 and start from the zero prev; a
-// chain whose old segments expire will need a signed anchor (retention work).
-// Cutting a chain's tail back to an earlier checkpoint leaves a valid, shorter
-// chain; only a checkpoint held elsewhere (forwarding) can show that.
+// # Anchors
+//
+// Retention deletes a chain's oldest sealed segments 1..k. Before it does,
+// WriteAnchor replaces <dir>/anchor.json (temporary file, fsync, rename, fsync
+// of the directory) with one line:
+//
+//	{"anchor":{"segment":A,"seq":N,"prev":"<P>","time":"<T>","key_id":<K>},"sig":"<S>"}
+//
+// A = k+1 is the chain's new first segment, N the seq of the last record of
+// segment k, P = hex(SHA-256(last line of segment k)) (its closing
+// checkpoint), T and K as in a checkpoint, and S the standard base64 Ed25519
+// signature over "portcullis-audit-anchor-v1\n" followed by the exact bytes of
+// the object after `"anchor":`. An anchor never moves back.
+//
+// With an anchor, Verify checks its signature (ErrBadSignature; ErrMalformed
+// for a file that does not parse), then starts the chain at segment A with the
+// expected seq N+1 and prev P, so a changed seq or prev is found on the first
+// record like any other break. Segments numbered below A are what a retention
+// run that stopped half way left behind: Verify ignores them and the next run
+// deletes them. Segment A missing is ErrMissingSegment at seq N+1. Without an
+// anchor the first segment must be 00000001 and start from the zero prev, so
+// deleting old segments without one is ErrMissingSegment at seq 1. Report
+// counts from the anchor. The Writer resumes from the anchor when retention
+// left no segment at or after A with a complete line.
+//
+// Limits: cutting a chain's tail back to an earlier checkpoint leaves a valid,
+// shorter chain; only a checkpoint held elsewhere (forwarding) can show that.
+// Likewise an old anchor cannot be replayed (it names a segment that is gone),
+// but the chain's key holder can sign any anchor.
 package chain

@@ -59,6 +59,9 @@ type Report struct {
 	LastSeq uint64
 	// Unsealed is the number of records after the last checkpoint.
 	Unsealed uint64
+	// Anchor is the chain's anchor when its oldest segments were deleted by
+	// retention (nil when none was): the counts above start after it.
+	Anchor *Anchor
 	// Problem is the first problem found, nil if the chain is intact; Verify
 	// returns it as its error too.
 	Problem *Problem
@@ -73,16 +76,41 @@ func Verify(dir string, pub ed25519.PublicKey) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	anchor, err := ReadAnchor(dir, pub)
+	if err != nil {
+		if p, ok := err.(*Problem); ok {
+			rep.Problem = p
+		}
+		return rep, err
+	}
 	s := scanner{pub: pub, expectSeq: 1, prev: zeroPrev, known: true}
+	first := 1
+	if anchor != nil {
+		// Segments below the anchor are what a retention run that stopped
+		// half way left behind; the signed anchor already vouches for the
+		// chain without them.
+		rep.Anchor = anchor
+		first, s.expectSeq, s.prev = anchor.Segment, anchor.Seq+1, anchor.Prev
+		for len(nums) > 0 && nums[0] < first {
+			nums = nums[1:]
+		}
+		if len(nums) == 0 {
+			rep.Problem = &Problem{Kind: ErrMissingSegment, Seq: s.expectSeq, File: segmentName(first), Line: 1,
+				Detail: "the anchor names it as the chain's first segment"}
+		}
+	}
 	for i, n := range nums {
 		name := segmentName(n)
-		if (i == 0 && n != 1) || (i > 0 && n != nums[i-1]+1) {
+		if (i == 0 && n != first) || (i > 0 && n != nums[i-1]+1) {
 			missing := segmentName(n - 1)
+			detail := fmt.Sprintf("next present segment is %s", name)
 			if i == 0 {
-				missing = segmentName(1)
+				missing = segmentName(first)
+				if anchor == nil {
+					detail += "; no anchor says earlier segments were deleted"
+				}
 			}
-			rep.Problem = &Problem{Kind: ErrMissingSegment, Seq: s.expectSeq, File: missing, Line: 1,
-				Detail: fmt.Sprintf("next present segment is %s", name)}
+			rep.Problem = &Problem{Kind: ErrMissingSegment, Seq: s.expectSeq, File: missing, Line: 1, Detail: detail}
 			break
 		}
 		data, err := os.ReadFile(segmentPath(dir, n))

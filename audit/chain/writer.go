@@ -117,8 +117,14 @@ func Open(dir string, opts Options) (*Writer, error) {
 	return w, nil
 }
 
-// resume loads the chain state from the last non-empty segment.
+// resume loads the chain state from the last non-empty segment, or from the
+// anchor when retention deleted every segment before the one to write next.
 func (w *Writer) resume() error {
+	pub := w.opts.Signer.Public().(ed25519.PublicKey)
+	anchor, err := ReadAnchor(w.dir, pub)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBrokenTail, err)
+	}
 	nums, err := listSegments(w.dir)
 	if err != nil {
 		return err
@@ -139,6 +145,12 @@ func (w *Writer) resume() error {
 		}
 		nums = nums[:len(nums)-1]
 	}
+	if anchor != nil && (len(nums) == 0 || nums[len(nums)-1] < anchor.Segment) {
+		// Nothing written since the anchor (segments below it are being
+		// deleted): the first Append creates the anchor's segment.
+		w.segNum, w.seq, w.prev = anchor.Segment-1, anchor.Seq, anchor.Prev
+		return nil
+	}
 	if len(nums) == 0 {
 		return nil // new chain; the first Append creates segment 1
 	}
@@ -148,7 +160,7 @@ func (w *Writer) resume() error {
 	if err != nil {
 		return fmt.Errorf("audit chain: reading last segment: %w", err)
 	}
-	s := scanner{pub: w.opts.Signer.Public().(ed25519.PublicKey), known: n == 1, expectSeq: 1, prev: zeroPrev}
+	s := startScanner(pub, n, anchor)
 	size := int64(len(data))
 	if p := s.scan(segmentName(n), data, true); p != nil {
 		if !errors.Is(p, ErrTornWrite) {
@@ -179,25 +191,39 @@ func (w *Writer) resume() error {
 		w.seq, w.prev, w.lastRecHash = s.expectSeq-1, s.prev, s.lastRecordHash
 	}
 	w.sinceCP = int(s.unsealed)
-	if !s.known || (s.records == 0 && s.checkpoints == 0) {
+	startKnown := n == 1 || (anchor != nil && n == anchor.Segment)
+	if !s.known || (s.records == 0 && s.checkpoints == 0 && !startKnown) {
 		// A non-first segment that holds no complete line: take the state
 		// from the end of the previous one.
-		return w.resumeFromPrevious(nums)
+		return w.resumeFromPrevious(nums, anchor)
 	}
 	return nil
 }
 
+// startScanner returns a scanner for segment n: knowing the chain state at
+// its start when it is the first segment or the anchor's, learning it from
+// the first line otherwise.
+func startScanner(pub ed25519.PublicKey, n int, anchor *Anchor) scanner {
+	s := scanner{pub: pub, known: n == 1, expectSeq: 1, prev: zeroPrev}
+	if anchor != nil && n == anchor.Segment {
+		s.known, s.expectSeq, s.prev = true, anchor.Seq+1, anchor.Prev
+	}
+	return s
+}
+
 // resumeFromPrevious handles a last segment emptied by cutting its torn line.
-func (w *Writer) resumeFromPrevious(nums []int) error {
-	if len(nums) < 2 {
-		return nil
+func (w *Writer) resumeFromPrevious(nums []int, anchor *Anchor) error {
+	last := nums[len(nums)-1]
+	if len(nums) < 2 || nums[len(nums)-2] != last-1 {
+		return fmt.Errorf("%w: %w", ErrBrokenTail, &Problem{Kind: ErrMissingSegment, File: segmentName(last - 1), Line: 1,
+			Detail: fmt.Sprintf("%s is empty and the segment before it is missing", segmentName(last))})
 	}
 	n := nums[len(nums)-2]
 	data, err := os.ReadFile(segmentPath(w.dir, n))
 	if err != nil {
 		return fmt.Errorf("audit chain: reading segment: %w", err)
 	}
-	s := scanner{pub: w.opts.Signer.Public().(ed25519.PublicKey), known: n == 1, expectSeq: 1, prev: zeroPrev}
+	s := startScanner(w.opts.Signer.Public().(ed25519.PublicKey), n, anchor)
 	if p := s.scan(segmentName(n), data, false); p != nil {
 		return fmt.Errorf("%w: %w", ErrBrokenTail, p)
 	}

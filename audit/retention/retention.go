@@ -7,15 +7,16 @@
 package retention
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"time"
-
-	"github.com/portcullis/portcullis/audit/event"
 )
 
 // ErrNotFound is returned for an unknown hold id.
 var ErrNotFound = errors.New("audit retention: no such legal hold")
+
+// ErrBadHold is returned by Place for a hold that is not valid, and by List
+// for a hold file that does not parse.
+var ErrBadHold = errors.New("audit retention: bad legal hold")
 
 // Hold is a legal hold: while it exists, no segment holding a record with a
 // timestamp in [From, To] is deleted. Zero From/To are unbounded.
@@ -28,22 +29,6 @@ type Hold struct {
 	To        time.Time `json:"to,omitzero"`
 }
 
-// Holds stores legal holds as files under <root>/holds/, so every writing
-// process on the host sees them. Safe for concurrent use.
-type Holds struct{}
-
-// OpenHolds opens the hold store of the trail rooted at root.
-func OpenHolds(root string) (*Holds, error) { panic("not implemented yet") }
-
-// Place stores h, giving it an id when empty; Reason is required.
-func (h *Holds) Place(hold Hold) (Hold, error) { panic("not implemented yet") }
-
-// Release removes the hold; ErrNotFound when absent.
-func (h *Holds) Release(id string) error { panic("not implemented yet") }
-
-// List returns the holds, oldest first.
-func (h *Holds) List() ([]Hold, error) { panic("not implemented yet") }
-
 // Segment is one sealed segment due for deletion.
 type Segment struct {
 	Num      int       `json:"num"`
@@ -51,19 +36,4 @@ type Segment struct {
 	LastSeq  uint64    `json:"last_seq"`
 	From     time.Time `json:"from"` // first record's @timestamp
 	To       time.Time `json:"to"`   // last record's @timestamp
-}
-
-// Plan lists the segments of the chain in dir (retention class class) that may
-// be deleted at now: sealed (not the segment being written), every record
-// expired, no hold overlapping [From, To], and only a prefix of the chain (a
-// segment is never deleted while an older one is kept). held counts the
-// expired segments kept for a hold.
-func Plan(dir string, class event.Retention, now time.Time, holds []Hold) (due []Segment, held int, err error) {
-	panic("not implemented yet")
-}
-
-// Delete writes the signed anchor after the last segment of due, then removes
-// the segments. due must come from Plan on the same chain.
-func Delete(dir string, due []Segment, signer ed25519.PrivateKey, keyID string) error {
-	panic("not implemented yet")
 }
