@@ -22,6 +22,7 @@ func TestBinaryListsOurModules(t *testing.T) {
 		"http.handlers.jwt_auth",
 		"http.handlers.mfa_stepup",
 		"http.handlers.cedar_authz",
+		"http.handlers.audit",
 		"http.handlers.reverse_proxy", // a standard module, to prove the build is complete
 		"http.handlers.file_server",
 	} {

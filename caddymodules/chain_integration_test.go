@@ -20,6 +20,9 @@ import (
 type gateway struct {
 	url    string
 	signer *devtoken.Signer
+	caddy  *testenv.Caddy
+	// auditDir is the trail's root; its keys are in a directory beside it.
+	auditDir string
 }
 
 // startChain runs the repository's own Caddyfile (so the example operators
@@ -34,6 +37,8 @@ func startChain(t *testing.T, extraGlobal string) *gateway {
 	}
 	port := testenv.FreePort(t)
 	upstream := testenv.Upstream(t)
+	auditRoot := t.TempDir()
+	auditDir := filepath.Join(auditRoot, "audit")
 	// The Caddyfile reads its settings from the environment; substitute them
 	// here so the test does not depend on the process environment.
 	cf := strings.NewReplacer(
@@ -44,9 +49,12 @@ func startChain(t *testing.T, extraGlobal string) *gateway {
 		"{$PORTCULLIS_UPSTREAM:127.0.0.1:9000}", strings.TrimPrefix(upstream.URL, "http://"),
 		"./policies", filepath.Join(root, "policies"),
 		"portcullis {", "portcullis {\n"+extraGlobal,
+		"{$PORTCULLIS_AUDIT_DIR:.run/audit}", auditDir,
+		"{$PORTCULLIS_AUDIT_PSEUDONYM_KEY:.run/audit-keys/pseudonym.key}", filepath.Join(auditRoot, "audit-keys", "pseudonym.key"),
+		"{$PORTCULLIS_AUDIT_SUBJECT_KEYS:.run/audit-keys/subjects.db}", filepath.Join(auditRoot, "audit-keys", "subjects.db"),
 	).Replace(string(caddyfile))
-	testenv.StartCaddy(t, cf)
-	return &gateway{url: fmt.Sprintf("http://127.0.0.1:%d", port), signer: signer}
+	c := testenv.StartCaddy(t, cf)
+	return &gateway{url: fmt.Sprintf("http://127.0.0.1:%d", port), signer: signer, caddy: c, auditDir: auditDir}
 }
 
 func (g *gateway) token(t *testing.T, c devtoken.Claims) string {
@@ -185,10 +193,18 @@ func TestRepoCaddyfileAdaptsAndValidates(t *testing.T) {
 	// Fixed environment, so the golden file does not depend on the machine.
 	env := []string{"PORTCULLIS_JWKS=/etc/portcullis/jwks.json", "PORTCULLIS_LISTEN=:8080",
 		"PORTCULLIS_UPSTREAM=127.0.0.1:9000", "PORTCULLIS_ENVIRONMENT=production",
-		"PORTCULLIS_ISSUER=https://portcullis.local", "PORTCULLIS_STEP_UP_URL=http://localhost:8200/v1/auth/step-up"}
+		"PORTCULLIS_ISSUER=https://portcullis.local", "PORTCULLIS_STEP_UP_URL=http://localhost:8200/v1/auth/step-up",
+		"PORTCULLIS_AUDIT_DIR=.run/audit", "PORTCULLIS_AUDIT_PSEUDONYM_KEY=.run/audit-keys/pseudonym.key",
+		"PORTCULLIS_AUDIT_SUBJECT_KEYS=.run/audit-keys/subjects.db"}
 	testenv.AdaptGolden(t, root, env, "Caddyfile", filepath.Join(root, "caddymodules", "testdata", "Caddyfile.golden.json"))
 
-	out, err := testenv.CaddyCLI(t, root, []string{"PORTCULLIS_JWKS=" + jwksPath}, "validate", "--config", "Caddyfile", "--adapter", "caddyfile")
+	// validate provisions the config, so it opens a trail: a fresh one, not
+	// the repository's .run/ (which `make run` may hold).
+	keys := t.TempDir()
+	out, err := testenv.CaddyCLI(t, root, []string{"PORTCULLIS_JWKS=" + jwksPath,
+		"PORTCULLIS_AUDIT_DIR=" + filepath.Join(t.TempDir(), "audit"),
+		"PORTCULLIS_AUDIT_PSEUDONYM_KEY=" + filepath.Join(keys, "pseudonym.key"),
+		"PORTCULLIS_AUDIT_SUBJECT_KEYS=" + filepath.Join(keys, "subjects.db")}, "validate", "--config", "Caddyfile", "--adapter", "caddyfile")
 	if err != nil || !strings.Contains(out, "Valid configuration") {
 		t.Fatalf("caddy validate Caddyfile: %v\n%s", err, out)
 	}

@@ -35,6 +35,12 @@
 //	    time_zone   Europe/Helsinki        # zone of context.hour/weekday (default UTC)
 //	}
 //
+// When the portcullis app has an audit block, every policy set is recorded
+// in the trail (policy.reload, durably) before it takes effect: at start a
+// set that cannot be recorded makes provisioning fail, on a hot reload the
+// previous set stays in force and the change is tried again at the next
+// check. Rejected sets are recorded as failures.
+//
 // Policies are validated against the schema at start (an invalid set makes
 // Caddy refuse to start and `caddy validate` fail, naming file:line) and on
 // every change of the files (an invalid new set is logged and rejected; the
@@ -55,6 +61,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/portcullis/portcullis/caddymodules/security"
+	"github.com/portcullis/portcullis/internal/auditreport"
 	"github.com/portcullis/portcullis/internal/authz"
 	"github.com/portcullis/portcullis/internal/httperr"
 	"github.com/portcullis/portcullis/internal/principal"
@@ -213,6 +221,13 @@ func (c *CedarAuthz) Provision(ctx caddy.Context) error {
 	cfg.Logger = c.logger
 	cfg.ShadowDisagreements = c.metrics.shadowDisagreements
 	cfg.ReloadFailures = c.metrics.reloadFailures
+	sink, _, err := security.AuditSinkFromContext(ctx)
+	if err != nil {
+		return fmt.Errorf("cedar_authz: %w", err)
+	}
+	if sink != nil {
+		cfg.OnReload = reloadRecorder(sink)
+	}
 	a, err := authz.New(cfg)
 	if err != nil {
 		return fmt.Errorf("cedar_authz: %w", err)
@@ -261,6 +276,9 @@ func (c *CedarAuthz) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 		}
 	}
 	c.metrics.decisions.WithLabelValues(d.Outcome()).Inc()
+	if rep := auditreport.FromContext(r.Context()); rep != nil {
+		report(rep, d, p != nil)
+	}
 	r = r.WithContext(authz.WithDecision(r.Context(), d))
 	if d.Allowed {
 		return next.ServeHTTP(w, r)
@@ -280,6 +298,22 @@ func (c *CedarAuthz) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	// rule set. The decision id lets an operator find them in the logs.
 	return httperr.Write(w, httperr.Body{Status: http.StatusForbidden, Code: "access_denied",
 		Message: "the access policy does not allow this request", Details: details})
+}
+
+// report tells the audit handler the decision.
+func report(rep *auditreport.Report, d *authz.Decision, authenticated bool) {
+	a := &auditreport.Authz{Allowed: d.Allowed, DecisionID: d.ID, PolicyIDs: d.Policies}
+	if d.Shadow != nil {
+		a.Shadow = outcome(d.Shadow.Allowed)
+	}
+	rep.Authz = a
+	switch {
+	case d.Allowed:
+	case !authenticated:
+		rep.Deny("cedar_authz", auditreport.ReasonUnauthenticated)
+	default:
+		rep.Deny("cedar_authz", auditreport.ReasonForbidden)
+	}
 }
 
 func outcome(allowed bool) string {

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/portcullis/portcullis/internal/auditreport"
 	"github.com/portcullis/portcullis/internal/httperr"
 	"github.com/portcullis/portcullis/internal/revocation"
 	"github.com/portcullis/portcullis/internal/token"
@@ -22,14 +23,16 @@ type failure struct {
 	status int
 	code   string
 	desc   string
+	// reason is the audit event's reason (auditreport.Reason*).
+	reason string
 }
 
 var (
-	errNoToken = &failure{http.StatusUnauthorized, "", "a bearer token is required"}
-	errScheme  = &failure{http.StatusUnauthorized, "", "a bearer token is required (Authorization: Bearer <token>)"}
-	errEmpty   = &failure{http.StatusUnauthorized, "invalid_token", "the bearer token is empty"}
-	errTwice   = &failure{http.StatusBadRequest, "invalid_request", "the request has more than one Authorization header"}
-	errQuery   = &failure{http.StatusBadRequest, "invalid_request", "access tokens in the query string are not accepted; send an Authorization: Bearer header"}
+	errNoToken = &failure{http.StatusUnauthorized, "", "a bearer token is required", auditreport.ReasonUnauthenticated}
+	errScheme  = &failure{http.StatusUnauthorized, "", "a bearer token is required (Authorization: Bearer <token>)", auditreport.ReasonUnauthenticated}
+	errEmpty   = &failure{http.StatusUnauthorized, "invalid_token", "the bearer token is empty", auditreport.ReasonInvalidToken}
+	errTwice   = &failure{http.StatusBadRequest, "invalid_request", "the request has more than one Authorization header", auditreport.ReasonInvalidRequest}
+	errQuery   = &failure{http.StatusBadRequest, "invalid_request", "access tokens in the query string are not accepted; send an Authorization: Bearer header", auditreport.ReasonInvalidRequest}
 )
 
 // bearerToken extracts the token per RFC 6750 §2.1. The query-string method
@@ -66,20 +69,24 @@ func (h *JWTAuth) classify(err error) *failure {
 	switch {
 	case errors.As(err, &terr):
 		h.logger.Debug("bearer token refused", zap.String("reason", terr.Error()))
-		return &failure{http.StatusUnauthorized, "invalid_token", terr.Error()}
+		return &failure{http.StatusUnauthorized, "invalid_token", terr.Error(), auditreport.ReasonInvalidToken}
 	case errors.Is(err, revocation.ErrRevoked):
 		h.logger.Debug("revoked bearer token refused")
-		return &failure{http.StatusUnauthorized, "invalid_token", "token has been revoked"}
+		return &failure{http.StatusUnauthorized, "invalid_token", "token has been revoked", auditreport.ReasonRevoked}
 	default:
 		// Stale or unreadable revocation state: fail closed. The mirror logs the
 		// transition once; a line per refused request would flood the log.
 		h.logger.Debug("revocation state unavailable; refusing the request", zap.Error(err))
-		return &failure{http.StatusServiceUnavailable, "revocation_unavailable", "token revocation state is temporarily unavailable; try again shortly"}
+		return &failure{http.StatusServiceUnavailable, "revocation_unavailable", "token revocation state is temporarily unavailable; try again shortly", auditreport.ReasonRevocationUnavailable}
 	}
 }
 
 // reject writes the challenge and the JSON body; next is not called.
-func (h *JWTAuth) reject(w http.ResponseWriter, f *failure) error {
+func (h *JWTAuth) reject(w http.ResponseWriter, r *http.Request, f *failure) error {
+	if rep := auditreport.FromContext(r.Context()); rep != nil {
+		rep.Auth = &auditreport.Auth{Outcome: f.reason}
+		rep.Deny("jwt_auth", f.reason)
+	}
 	switch {
 	case f.status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")

@@ -14,9 +14,11 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/portcullis/portcullis/caddymodules/security"
+	"github.com/portcullis/portcullis/internal/auditreport"
 	"github.com/portcullis/portcullis/internal/clock"
 	"github.com/portcullis/portcullis/internal/principal"
 	"github.com/portcullis/portcullis/internal/revocation"
+	"github.com/portcullis/portcullis/internal/stepup"
 	"github.com/portcullis/portcullis/internal/token"
 )
 
@@ -213,11 +215,11 @@ func (h *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	tok, f := bearerToken(r)
 	if f != nil {
-		return h.reject(w, f)
+		return h.reject(w, r, f)
 	}
 	p, err := h.verifier.Verify(tok)
 	if err != nil {
-		return h.reject(w, h.classify(err))
+		return h.reject(w, r, h.classify(err))
 	}
 	if n := len(h.ForwardClaims); n > 0 {
 		vals := make([]string, n) // one allocation for all forwarded headers
@@ -230,6 +232,10 @@ func (h *JWTAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Map(placeholders(p))
+	}
+	if rep := auditreport.FromContext(r.Context()); rep != nil {
+		rep.Auth = &auditreport.Auth{Outcome: "valid", Subject: p.Subject, SessionID: p.SessionID,
+			TokenID: p.TokenID, Role: p.Role, AMR: p.AMR, MFA: p.HasAMR(stepup.DefaultMethods...)}
 	}
 	return next.ServeHTTP(w, r.WithContext(principal.WithPrincipal(r.Context(), p)))
 }

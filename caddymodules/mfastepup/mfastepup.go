@@ -30,6 +30,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/portcullis/portcullis/internal/auditreport"
 	"github.com/portcullis/portcullis/internal/clock"
 	"github.com/portcullis/portcullis/internal/httperr"
 	"github.com/portcullis/portcullis/internal/principal"
@@ -118,6 +119,16 @@ func (m *MFAStepUp) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	outcome := m.req.Check(p, m.clock.Now())
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set("http.portcullis.mfa.result", string(outcome))
+	}
+	if rep := auditreport.FromContext(r.Context()); rep != nil {
+		rep.StepUp = &auditreport.StepUp{Required: true, Satisfied: outcome == stepup.Satisfied, Outcome: string(outcome)}
+		switch outcome {
+		case stepup.Satisfied:
+		case stepup.MissingPrincipal:
+			rep.Deny("mfa_stepup", auditreport.ReasonUnauthenticated)
+		default:
+			rep.Deny("mfa_stepup", auditreport.ReasonStepUpRequired)
+		}
 	}
 	switch outcome {
 	case stepup.Satisfied:

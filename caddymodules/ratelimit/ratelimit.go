@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/portcullis/portcullis/caddymodules/security"
+	"github.com/portcullis/portcullis/internal/auditreport"
 	"github.com/portcullis/portcullis/internal/httperr"
 	rl "github.com/portcullis/portcullis/internal/ratelimit"
 )
@@ -248,6 +249,9 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	hdr[policyField] = []string{h.policyHeader}
 	i := mostRestrictive(out, ok)
 	hdr[rateLimitField] = []string{rateLimitItem(h.zones[i].Name, out[i])}
+	if rep := auditreport.FromContext(r.Context()); rep != nil {
+		h.report(rep, i, out[i], ok)
+	}
 	if ok {
 		return next.ServeHTTP(w, r)
 	}
@@ -263,6 +267,21 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		Message: fmt.Sprintf("too many requests: limit of zone %s reached, retry in %d s", h.zones[i].Name, retry),
 		Details: map[string]any{"zone": h.zones[i].Name, "retry_after": retry},
 	})
+}
+
+// report tells the audit handler the verdict of zone i, the one the
+// RateLimit field names.
+func (h *RateLimit) report(rep *auditreport.Report, i int, d rl.Decision, ok bool) {
+	rep.RateLimit = &auditreport.RateLimit{
+		Zone:      h.zones[i].Name,
+		Limit:     int64(h.Zones[i].Events),
+		Remaining: d.Remaining,
+		Limited:   !ok,
+	}
+	if !ok {
+		rep.RateLimit.RetryAfterMS = d.RetryAfter.Milliseconds()
+		rep.Deny("rate_limit", auditreport.ReasonRateLimited)
+	}
 }
 
 // remoteHost is {http.request.remote.host} without the replacer's cost.

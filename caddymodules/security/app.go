@@ -70,10 +70,17 @@ type App struct {
 	// most 25s), so an idle gateway costs one request per that. Default: 30s.
 	RevocationMaxStaleness caddy.Duration `json:"revocation_max_staleness,omitempty"`
 
+	// Audit, when set, opens the gateway's audit trail: the `audit` handler
+	// writes one event per request to it and cedar_authz records every
+	// policy load before it takes effect. Default: no trail (and the `audit`
+	// handler cannot be used).
+	Audit *AuditConfig `json:"audit,omitempty"`
+
 	redis       *sharedRedis
 	revocations *sharedMirror // revocations.go
 	logger      *zap.Logger
-	keySets     []string // keySetPool entries acquired for jwt_auth (keysets.go)
+	keySets     []string     // keySetPool entries acquired for jwt_auth (keysets.go)
+	audit       *sharedTrail // audit.go
 }
 
 // RedisConfig says how to reach Redis.
@@ -131,6 +138,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 	} else {
 		a.logger.Info("no redis configured: shared state is in process (single node)")
 	}
+	if a.Audit != nil {
+		if err := a.provisionAudit(ctx); err != nil {
+			return err
+		}
+	}
 	return a.provisionRevocations(ctx)
 }
 
@@ -152,11 +164,12 @@ func (a *App) Stop() error { return nil }
 func (a *App) Cleanup() error {
 	a.releaseRevocations() // before the Redis client it uses
 	a.releaseKeySets()
+	err := a.releaseAudit()
 	if a.redis != nil {
-		_, err := redisPool.Delete(a.redis.key)
-		return err
+		_, rerr := redisPool.Delete(a.redis.key)
+		err = errors.Join(err, rerr)
 	}
-	return nil
+	return err
 }
 
 // RedisClient returns the shared Redis client, or nil when the gateway runs in memory.

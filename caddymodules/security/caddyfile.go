@@ -2,6 +2,7 @@ package security
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,15 @@ func init() {
 //	    jwks_refresh <duration>
 //	    revocation_resync <duration>
 //	    revocation_max_staleness <duration>
+//	    audit {
+//	        dir <path>                     # required
+//	        writer <name>                  # default gateway-<hostname>
+//	        signing_key <path>             # default <dir>/../audit-keys/<writer>.ed25519
+//	        pseudonym_key <path>           # default <dir>/../audit-keys/pseudonym.key
+//	        subject_keys <path>            # default none
+//	        queue_size <n>                 # default 65536
+//	        fail_open                      # default: fail closed (503)
+//	    }
 //	}
 func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 	app := new(App)
@@ -108,6 +118,12 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			default:
 				a.RevocationMaxStaleness = dur
 			}
+		case "audit":
+			c, err := parseAudit(d)
+			if err != nil {
+				return err
+			}
+			a.Audit = c
 		default:
 			return d.Errf("unrecognized portcullis option %q", d.Val())
 		}
@@ -134,4 +150,66 @@ func parseDurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 		return 0, d.ArgErr()
 	}
 	return caddy.Duration(dur), nil
+}
+
+// parseAudit parses the audit block of the portcullis option.
+func parseAudit(d *caddyfile.Dispenser) (*AuditConfig, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	c := &AuditConfig{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		switch name {
+		case "dir", "writer", "signing_key", "pseudonym_key", "subject_keys":
+			if !d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			v := d.Val()
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			if v == "" {
+				return nil, d.Errf("audit: %s is empty", name)
+			}
+			switch name {
+			case "dir":
+				c.Dir = v
+			case "writer":
+				c.Writer = v
+			case "signing_key":
+				c.SigningKey = v
+			case "pseudonym_key":
+				c.PseudonymKey = v
+			default:
+				c.SubjectKeys = v
+			}
+		case "queue_size":
+			if !d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			n, err := strconv.Atoi(d.Val())
+			if err != nil || n <= 0 || n > MaxAuditQueueSize {
+				return nil, d.Errf("audit: queue_size %q must be a whole number in [1, %d]", d.Val(), MaxAuditQueueSize)
+			}
+			c.QueueSize = n
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+		case "fail_open":
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			c.FailOpen = true
+		default:
+			return nil, d.Errf("unrecognized audit option %q (want dir, writer, signing_key, pseudonym_key, subject_keys, queue_size or fail_open)", name)
+		}
+	}
+	if c.Dir == "" {
+		return nil, d.Err("audit: dir is required")
+	}
+	if c.Writer != "" && !strings.Contains(c.Writer, "{") && !writerPattern.MatchString(c.Writer) {
+		return nil, d.Errf("audit: writer %q must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit", c.Writer)
+	}
+	return c, nil
 }

@@ -54,6 +54,13 @@ type Config struct {
 	ShadowDisagreements Counter
 	// ReloadFailures, if set, counts rejected reloads.
 	ReloadFailures Counter
+	// OnReload, when set, is told of every policy set before it takes effect
+	// (the initial load in New and each reload) and of every rejected one
+	// (ReloadEvent.Err set, once per distinct content). For a set about to
+	// take effect, an error keeps the previous set in force (in New: New
+	// fails), so a change that cannot be audited never applies; a reload is
+	// tried again at the next check. Its error for a rejected set is ignored.
+	OnReload func(ReloadEvent) error
 }
 
 // Authorizer decides requests with the current policy set, which Reload and
@@ -110,19 +117,39 @@ func New(cfg Config) (*Authorizer, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	set, err := a.load(false)
+	set, err := a.initialLoad(false)
 	if err != nil {
 		return nil, err
 	}
 	a.current.Store(set)
 	if cfg.Shadow != nil {
-		sh, err := a.load(true)
+		sh, err := a.initialLoad(true)
 		if err != nil {
 			return nil, fmt.Errorf("shadow policies: %w", err)
 		}
 		a.shadow.Store(sh)
 	}
 	return a, nil
+}
+
+// initialLoad loads a set for New and tells OnReload.
+func (a *Authorizer) initialLoad(shadow bool) (*PolicySet, error) {
+	src := a.source(shadow)
+	snap, err := src.read()
+	var set *PolicySet
+	if err == nil {
+		set, err = a.compile(shadow, snap)
+	}
+	ev := ReloadEvent{Set: setName(shadow), Source: src.String(), Initial: true, Fingerprint: fingerprintHex(snap), Err: err}
+	if err != nil {
+		_ = a.notifyReload(ev)
+		return nil, err
+	}
+	ev.Policies = set.Len()
+	if herr := a.notifyReload(ev); herr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReloadNotRecorded, herr)
+	}
+	return set, nil
 }
 
 func (a *Authorizer) source(shadow bool) Source {

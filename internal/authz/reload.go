@@ -42,6 +42,15 @@ func (a *Authorizer) reloadSet(shadow bool) error {
 		if a.rejected[shadow] != key {
 			var set *PolicySet
 			if set, err = a.compile(shadow, snap); err == nil {
+				ev := ReloadEvent{Set: name, Source: src.String(), Fingerprint: key,
+					Policies: set.Len(), PreviousPolicies: lenOf(ptr.Load())}
+				if herr := a.notifyReload(ev); herr != nil {
+					// Not remembered as rejected: the set is valid, and is
+					// tried again at the next check.
+					a.cfg.Logger.Error("cedar policy reload not applied: it could not be recorded; the previous policies stay in force",
+						zap.String("set", name), zap.String("source", src.String()), zap.Error(herr))
+					return fmt.Errorf("%w: %s policies: %w", ErrReloadNotRecorded, name, herr)
+				}
 				old := ptr.Swap(set)
 				delete(a.rejected, shadow)
 				a.cfg.Logger.Info("cedar policies reloaded",
@@ -60,6 +69,11 @@ func (a *Authorizer) reloadSet(shadow bool) error {
 		return fmt.Errorf("%w: %s policies unchanged since rejected", ErrReloadRejected, name)
 	}
 	a.rejected[shadow] = key
+	prev := lenOf(ptr.Load())
+	if herr := a.notifyReload(ReloadEvent{Set: name, Source: src.String(), Fingerprint: fingerprintHex(snap),
+		PreviousPolicies: prev, Err: err}); herr != nil {
+		a.cfg.Logger.Error("cedar policy reload rejection could not be recorded", zap.String("set", name), zap.Error(herr))
+	}
 	if a.cfg.ReloadFailures != nil {
 		a.cfg.ReloadFailures.Inc()
 	}
