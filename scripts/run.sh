@@ -52,5 +52,7 @@ cat >&2 <<MSG
 run.sh: secretsd on $secretsd_url, demo upstream on http://$PORTCULLIS_UPSTREAM, gateway on $PORTCULLIS_LISTEN
 run.sh: first time? create the first admin:  .build/secretsd bootstrap --username admin
 run.sh: then log in with:                    .build/portcullis login --username admin   (README: the walk-through)
+run.sh: both programs write the audit trail in .run/audit (keys in .run/audit-keys, created on first start);
+run.sh: search and check it as an Admin or Auditor: .build/portcullis audit query | audit verify
 MSG
 .build/caddy run --config Caddyfile --adapter caddyfile

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/portcullis/portcullis/secretsd/config"
 	"github.com/portcullis/portcullis/secretsd/identity"
 	"github.com/portcullis/portcullis/secretsd/server"
 )
@@ -40,7 +41,8 @@ standard input. Admins must enrol a second factor: log in, then
 			if err != nil {
 				return err
 			}
-			svc, err := server.OpenServices(cmd.Context(), cfg, log)
+			// Its own audit chains: the daemon may be appending to its own.
+			svc, err := server.OpenServices(cmd.Context(), cfg, log, server.WithAuditWriter(config.WriterName(cfg.Audit.Writer+"-bootstrap")))
 			if err != nil {
 				return err
 			}

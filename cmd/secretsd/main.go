@@ -72,6 +72,7 @@ first Admin, then "secretsd".
 	root.AddCommand(
 		newServeCommand(&configPath, e),
 		newBootstrapCommand(&configPath, e),
+		newAuditIndexCommand(&configPath, e),
 		newVersionCommand(e),
 	)
 	return root

@@ -166,7 +166,7 @@ func TestBadConfigurationIsOneClearLine(t *testing.T) {
 
 func TestBootstrapNeedsAPassword(t *testing.T) {
 	t.Parallel()
-	environ := []string{"SECRETSD_STORAGE_PATH=" + filepath.Join(t.TempDir(), "s.db"), "SECRETSD_KMS_MASTER_KEY_FILE=" + filepath.Join(t.TempDir(), "k")}
+	environ := append(auditEnviron(t), "SECRETSD_STORAGE_PATH="+filepath.Join(t.TempDir(), "s.db"), "SECRETSD_KMS_MASTER_KEY_FILE="+filepath.Join(t.TempDir(), "k"))
 	for name, c := range map[string]struct {
 		args  []string
 		stdin string
@@ -184,5 +184,37 @@ func TestBootstrapNeedsAPassword(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 1 and %q", code, stderr, c.want)
 			}
 		})
+	}
+}
+
+// auditEnviron puts the audit trail, its keys and index in a temporary
+// folder (the defaults are relative to the working folder: the repository).
+func auditEnviron(t *testing.T) []string {
+	dir := t.TempDir()
+	return []string{
+		"SECRETSD_AUDIT_DIR=" + filepath.Join(dir, "audit"),
+		"SECRETSD_AUDIT_PSEUDONYM_KEY=" + filepath.Join(dir, "keys", "pseudonym.key"),
+		"SECRETSD_AUDIT_SUBJECT_KEYS=" + filepath.Join(dir, "keys", "subjects.db"),
+		"SECRETSD_AUDIT_INDEX=" + filepath.Join(dir, "index.db"),
+	}
+}
+
+func TestRebuildAuditIndex(t *testing.T) {
+	t.Parallel()
+	environ := auditEnviron(t)
+	code, _, stderr := runInProcess(t, environ, "", "rebuild-audit-index")
+	if code != 1 || !strings.Contains(stderr, "audit") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("no trail yet: exit %d, stderr %q", code, stderr)
+	}
+	if err := os.MkdirAll(strings.TrimPrefix(environ[0], "SECRETSD_AUDIT_DIR="), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runInProcess(t, environ, "", "rebuild-audit-index")
+	if code != 0 || !strings.Contains(out, "rebuilt the audit index") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, _, stderr = runInProcess(t, environ, "", "rebuild-audit-index", "extra")
+	if code != 1 || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("an extra argument: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -28,6 +28,8 @@ type fakeSecretsd struct {
 	refreshes int
 	lastProof map[string]any
 	revoked   bool // refresh answers invalid_grant
+	damaged   bool // audit verify reports a changed record
+	lastQuery string
 }
 
 func newFake(t *testing.T) *fakeSecretsd {
@@ -50,6 +52,7 @@ func newFake(t *testing.T) *fakeSecretsd {
 			}})
 		}
 	})
+	f.auditRoutes(mux)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f

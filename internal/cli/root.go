@@ -37,7 +37,7 @@ Admin, accounts and signing keys. The session is kept in the config directory
 	root.AddCommand(
 		newLoginCommand(a), newLogoutCommand(a), newWhoAmICommand(a), newTokenCommand(a), newStepUpCommand(a),
 		newMFACommand(a), newTokensCommand(a), newUsersCommand(a), newRevokeCommand(a), newKeysCommand(a),
-		newDevCommand(),
+		newAuditCommand(a), newDevCommand(),
 	)
 	return root
 }

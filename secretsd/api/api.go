@@ -54,6 +54,8 @@ type Options struct {
 	// Stopping is closed when the server begins to shut down: long polls
 	// answer at once instead of holding the shutdown up.
 	Stopping <-chan struct{}
+	// Audit serves /v1/audit/*; nil leaves those endpoints out.
+	Audit *Audit
 }
 
 // API serves the REST API.
@@ -125,4 +127,5 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("POST /v1/keys/rotate", a.authed(a.rotateKeys))
 
 	mux.HandleFunc("GET /v1/revocations", a.revocations)
+	a.auditRoutes(mux)
 }

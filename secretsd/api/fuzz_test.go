@@ -126,16 +126,16 @@ func FuzzFeedQuery(f *testing.F) {
 }
 
 func FuzzSaneRequestID(f *testing.F) {
-	for _, s := range []string{"", "abc", "req-1.2_3", strings.Repeat("x", 65), "a b", "\x00", "é"} {
+	for _, s := range []string{"", "abc", "req-1.2_3", strings.Repeat("x", 129), "gw:1", "a b", "\x00", "é"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		out := saneRequestID(in)
-		if len(out) == 0 || len(out) > 64 {
+		if len(out) == 0 || len(out) > 128 {
 			t.Fatalf("%q → %q", in, out)
 		}
 		for _, c := range []byte(out) {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
 				t.Fatalf("%q → %q holds %q", in, out, c)
 			}
 		}

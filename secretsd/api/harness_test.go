@@ -42,7 +42,9 @@ type harness struct {
 	Clock  *clock.Manual
 	Server *server.Server
 	Store  store.Store
-	logs   *testenv.LogBuffer
+	// AuditDir is the trail root (every writer's chains).
+	AuditDir string
+	logs     *testenv.LogBuffer
 
 	watchMu sync.Mutex
 	watch   map[string][]chan struct{} // path -> closed when a request for it reaches the API
@@ -76,6 +78,8 @@ func start(t *testing.T, sc store.Config, mutate ...func(*config.Config)) *harne
 	// OWASP's minimum: the tests log in often.
 	cfg.Password = config.Password{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}
 	cfg.Log.Level = "debug"
+	cfg.Audit = cfg.Audit.Under(t.TempDir())
+	cfg.Audit.IndexInterval = time.Hour // queries sync the index themselves
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -93,6 +97,7 @@ func start(t *testing.T, sc store.Config, mutate ...func(*config.Config)) *harne
 		t.Fatalf("server.New: %v", err)
 	}
 	h.Store = h.Server.Services().Store
+	h.AuditDir = cfg.Audit.Dir
 
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.entered(r.URL.Path)

@@ -64,8 +64,9 @@ func TestRequestIDs(t *testing.T) {
 		kept     bool
 	}{
 		{"a sane id is kept", "req-123_abc.DEF", true},
-		{"64 characters are kept", strings.Repeat("a", 64), true},
-		{"65 characters are replaced", strings.Repeat("a", 65), false},
+		{"128 characters are kept", strings.Repeat("a", 128), true},
+		{"129 characters are replaced", strings.Repeat("a", 129), false},
+		{"a colon is kept (trace-style ids)", "gw:01HZX.7-a_b", true},
 		{"spaces are replaced", "has space", false},
 		{"a log-injection attempt is replaced", "x\",\"admin\":\"true", false},
 		{"none gets one", "", false},

@@ -22,6 +22,7 @@ import (
 type requestInfo struct {
 	id     string
 	userID string
+	scope  *identity.RequestScope
 }
 
 type infoKey struct{}
@@ -53,7 +54,11 @@ func (a *API) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		ri := &requestInfo{id: saneRequestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", ri.id)
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		// The audit trail learns the request id and the client from the
+		// context, whatever the service that writes the event.
+		ri.scope = &identity.RequestScope{RequestID: ri.id, ClientIP: peerIP(r)}
+		ctx := identity.WithRequestScope(context.WithValue(r.Context(), infoKey{}, ri), ri.scope)
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -137,7 +142,11 @@ func (a *API) authed(next func(w http.ResponseWriter, r *http.Request, actor ide
 			a.writeError(w, r, err)
 			return
 		}
-		infoFrom(r.Context()).userID = actor.UserID
+		ri := infoFrom(r.Context())
+		ri.userID = actor.UserID
+		if ri.scope != nil {
+			ri.scope.ActorRoles = []string{string(actor.Role)}
+		}
 		next(w, r, actor)
 	})
 }
@@ -157,10 +166,7 @@ func bearer(r *http.Request) (string, bool) {
 // clientInfo describes the caller for audit and limits. The peer address is
 // used as it is: secretsd does not trust forwarding headers.
 func clientInfo(r *http.Request) identity.ClientInfo {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := peerIP(r)
 	ua := r.UserAgent()
 	if len(ua) > 256 {
 		ua = ua[:256]
@@ -168,14 +174,29 @@ func clientInfo(r *http.Request) identity.ClientInfo {
 	return identity.ClientInfo{IP: ip, UserAgent: ua, RequestID: requestIDFrom(r.Context())}
 }
 
-// saneRequestID keeps an incoming request id that is a short token of
-// [A-Za-z0-9._-] (it ends up in logs and headers), else makes a new one.
+// maxRequestID is the longest request id kept from X-Request-Id.
+const maxRequestID = 128
+
+// peerIP is the address of the connection's peer: secretsd does not trust
+// forwarding headers.
+func peerIP(r *http.Request) string {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return ip
+}
+
+// saneRequestID keeps an incoming request id that matches
+// ^[A-Za-z0-9._:-]{1,128}$ (it ends up in logs, headers and the audit
+// trail; the gateway's audit handler sets it on what it proxies, so one
+// user action has one id in both programs), else makes a new one.
 func saneRequestID(in string) string {
-	if n := len(in); n > 0 && n <= 64 {
+	if n := len(in); n > 0 && n <= maxRequestID {
 		ok := true
 		for i := range n {
 			c := in[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
 				ok = false
 				break
 			}

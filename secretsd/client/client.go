@@ -115,6 +115,8 @@ type call struct {
 	out    any        // JSON-decoded into when not nil and the status is 2xx
 	want   int        // the success status
 	extra  time.Duration
+	// maxBytes bounds the response body; 0 is MaxResponseBytes.
+	maxBytes int64
 }
 
 // do sends the call and decodes the answer; a non-success status becomes a
@@ -123,7 +125,7 @@ type call struct {
 func (c *Client) do(ctx context.Context, k call) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout+k.extra)
 	defer cancel()
-	raw, status, err := c.send(ctx, k.method, k.path, k.query, k.body)
+	raw, status, err := c.send(ctx, k)
 	if err != nil {
 		return err
 	}
@@ -145,30 +147,66 @@ func (c *Client) do(ctx context.Context, k call) error {
 
 // send performs the request and returns the body of a 2xx response; any
 // other status is returned as a *Error.
-func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any) ([]byte, int, error) {
+func (c *Client) send(ctx context.Context, k call) ([]byte, int, error) {
+	method, path := k.method, k.path
+	limit := k.maxBytes
+	if limit <= 0 {
+		limit = MaxResponseBytes
+	}
+	resp, id, err := c.open(ctx, k)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, resp.StatusCode, fmt.Errorf("%s %s: reading the response: %w", method, path, err)
+	}
+	if int64(len(raw)) > limit {
+		return nil, resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, ErrResponseTooLarge)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, resp.StatusCode, responseError(resp, raw, id)
+	}
+	return raw, resp.StatusCode, nil
+}
+
+// responseError is the *Error of a non-2xx response.
+func responseError(resp *http.Response, raw []byte, id string) *Error {
+	e := DecodeError(resp.StatusCode, raw)
+	if e.RequestID = resp.Header.Get("X-Request-Id"); e.RequestID == "" {
+		e.RequestID = id
+	}
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+	return e
+}
+
+// open sends the request and returns the response with its body unread,
+// and the request id sent.
+func (c *Client) open(ctx context.Context, k call) (*http.Response, string, error) {
+	method, path, query, body := k.method, k.path, k.query, k.body
 	u := *c.base
 	// path is escaped already (ids go through url.PathEscape): keep it as
 	// the raw path, with the decoded form beside it as net/url wants.
 	u.RawPath = c.base.EscapedPath() + path
 	var err error
 	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
-		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, "", fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if query != nil {
 		u.RawQuery = query.Encode()
 	}
 	var rd io.Reader
-	var req *http.Request
 	if body != nil {
 		buf, err := json.Marshal(body)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s %s: encoding the request: %w", method, path, err)
+			return nil, "", fmt.Errorf("%s %s: encoding the request: %w", method, path, err)
 		}
 		rd = bytes.NewReader(buf)
 	}
-	req, err = http.NewRequestWithContext(ctx, method, u.String(), rd)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, "", fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -182,25 +220,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: %w", method, path, stripURLError(err))
+		return nil, id, fmt.Errorf("%s %s: %w", method, path, stripURLError(err))
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-	if err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("%s %s: reading the response: %w", method, path, err)
-	}
-	if len(raw) > MaxResponseBytes {
-		return nil, resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, ErrResponseTooLarge)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := DecodeError(resp.StatusCode, raw)
-		if e.RequestID = resp.Header.Get("X-Request-Id"); e.RequestID == "" {
-			e.RequestID = id
-		}
-		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
-		return nil, resp.StatusCode, e
-	}
-	return raw, resp.StatusCode, nil
+	return resp, id, nil
 }
 
 // stripURLError drops the *url.Error wrapper, whose message repeats the

@@ -7,6 +7,7 @@
 package config
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/portcullis/portcullis/internal/redisconn"
@@ -100,9 +101,47 @@ type KMS struct {
 	MasterKey string `toml:"-"`
 }
 
-// Audit configures identity events until the audit trail (issue 4) exists.
+// Audit configures secretsd's audit trail (package audit/trail): where its
+// chains, keys and index live, and the collectors it forwards to.
 type Audit struct {
-	LogEvents bool `toml:"log_events"`
+	Dir               string         `toml:"dir"`
+	Writer            string         `toml:"writer"`
+	SigningKey        string         `toml:"signing_key"`
+	PseudonymKey      string         `toml:"pseudonym_key"`
+	SubjectKeys       string         `toml:"subject_keys"`
+	Index             string         `toml:"index"`
+	QueueSize         int            `toml:"queue_size"`
+	FailOpen          bool           `toml:"fail_open"`
+	IndexInterval     time.Duration  `toml:"index_interval"`
+	RetentionInterval time.Duration  `toml:"retention_interval"`
+	Forward           []AuditForward `toml:"forward"`
+}
+
+// AuditForward is one collector the trail is shipped to ([[audit.forward]]).
+type AuditForward struct {
+	Name  string `toml:"name"`
+	Kind  string `toml:"kind"`
+	URL   string `toml:"url"`
+	Index string `toml:"index"`
+	// Token comes from the environment only, SECRETSD_AUDIT_FORWARD_<NAME>_TOKEN
+	// (see ForwardTokenEnv): a credential never sits in a copied file.
+	Token string `toml:"-"`
+}
+
+// SigningKeyFile is [audit] signing_key, or <audit-keys>/<writer>.ed25519
+// next to the pseudonym key when it is not set, so each writer (secretsd
+// serve, secretsd bootstrap) gets its own checkpoint key by default.
+func (a Audit) SigningKeyFile(writer string) string {
+	if a.SigningKey != "" {
+		return a.SigningKey
+	}
+	return filepath.Join(filepath.Dir(a.PseudonymKey), writer+".ed25519")
+}
+
+// ForwardCursorDir is where the forwarders keep their cursors: beside the
+// index, in audit-forward/.
+func (a Audit) ForwardCursorDir() string {
+	return filepath.Join(filepath.Dir(a.Index), "audit-forward")
 }
 
 // Revocation configures the revocation feed for gateways without Redis.
@@ -155,8 +194,18 @@ func Default() Config {
 		// Sheet minimum for Argon2id (19 MiB, 2 passes, 1 lane).
 		Password: Password{MemoryKiB: 64 << 10, Iterations: 2, Parallelism: 1},
 		KMS:      KMS{Provider: "local", MasterKeyFile: "./.run/master.key"},
-		Audit:    Audit{LogEvents: true},
-		Log:      Log{Level: "info", Format: "json"},
+		Audit: Audit{
+			Dir:               "./.run/audit",
+			Writer:            DefaultWriter(),
+			PseudonymKey:      "./.run/audit-keys/pseudonym.key",
+			SubjectKeys:       "./.run/audit-keys/subjects.db",
+			Index:             "./.run/audit-index.db",
+			QueueSize:         65536,
+			IndexInterval:     time.Second,
+			RetentionInterval: 24 * time.Hour,
+			Forward:           []AuditForward{},
+		},
+		Log: Log{Level: "info", Format: "json"},
 	}
 }
 
@@ -176,4 +225,18 @@ func (c Config) Origins() []string {
 		return c.MFA.WebAuthnOrigins
 	}
 	return []string{c.PublicBaseURL()}
+}
+
+// Under returns a with every path moved under dir, keeping the default
+// layout (dir/audit, dir/audit-keys/..., dir/audit-index.db): for tests,
+// and for an operator who keeps the trail on its own volume.
+func (a Audit) Under(dir string) Audit {
+	a.Dir = filepath.Join(dir, "audit")
+	a.PseudonymKey = filepath.Join(dir, "audit-keys", "pseudonym.key")
+	a.SubjectKeys = filepath.Join(dir, "audit-keys", "subjects.db")
+	a.Index = filepath.Join(dir, "audit-index.db")
+	if a.SigningKey != "" {
+		a.SigningKey = filepath.Join(dir, "audit-keys", filepath.Base(a.SigningKey))
+	}
+	return a
 }

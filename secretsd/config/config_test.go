@@ -21,24 +21,30 @@ func TestDefaultsNeedNoFile(t *testing.T) {
 		t.Fatalf("Load() = %+v, want the defaults %+v", cfg, config.Default())
 	}
 	for name, got := range map[string]any{
-		"listen":          cfg.Server.Listen == "127.0.0.1:8200",
-		"max body":        cfg.Server.MaxBodyBytes == 65536,
-		"driver":          cfg.Storage.Driver == "sqlite",
-		"path":            cfg.Storage.Path == "./.run/secretsd.db",
-		"no redis":        cfg.Redis.URL == "" && cfg.Redis.Mode == "standalone",
-		"issuer":          cfg.JWT.Issuer == "https://portcullis.local",
-		"audience":        reflect.DeepEqual(cfg.JWT.Audience, []string{"portcullis-gateway"}),
-		"algorithm":       cfg.JWT.Algorithm == "RS256",
-		"access ttl":      cfg.JWT.AccessTTL == 15*time.Minute,
-		"refresh ttl":     cfg.JWT.RefreshTTL == 168*time.Hour,
-		"rotate every":    cfg.JWT.RotateEvery == 720*time.Hour,
-		"max attempts":    cfg.MFA.MaxAttempts == 5,
-		"attempt window":  cfg.MFA.AttemptWindow == 5*time.Minute,
-		"required roles":  reflect.DeepEqual(cfg.MFA.RequiredRoles, []string{"Admin"}),
-		"rp id":           cfg.MFA.WebAuthnRPID == "localhost",
-		"argon2":          cfg.Password == config.Password{MemoryKiB: 65536, Iterations: 2, Parallelism: 1},
-		"kms":             cfg.KMS.Provider == "local" && cfg.KMS.MasterKeyFile == "./.run/master.key",
-		"audit":           cfg.Audit.LogEvents,
+		"listen":         cfg.Server.Listen == "127.0.0.1:8200",
+		"max body":       cfg.Server.MaxBodyBytes == 65536,
+		"driver":         cfg.Storage.Driver == "sqlite",
+		"path":           cfg.Storage.Path == "./.run/secretsd.db",
+		"no redis":       cfg.Redis.URL == "" && cfg.Redis.Mode == "standalone",
+		"issuer":         cfg.JWT.Issuer == "https://portcullis.local",
+		"audience":       reflect.DeepEqual(cfg.JWT.Audience, []string{"portcullis-gateway"}),
+		"algorithm":      cfg.JWT.Algorithm == "RS256",
+		"access ttl":     cfg.JWT.AccessTTL == 15*time.Minute,
+		"refresh ttl":    cfg.JWT.RefreshTTL == 168*time.Hour,
+		"rotate every":   cfg.JWT.RotateEvery == 720*time.Hour,
+		"max attempts":   cfg.MFA.MaxAttempts == 5,
+		"attempt window": cfg.MFA.AttemptWindow == 5*time.Minute,
+		"required roles": reflect.DeepEqual(cfg.MFA.RequiredRoles, []string{"Admin"}),
+		"rp id":          cfg.MFA.WebAuthnRPID == "localhost",
+		"argon2":         cfg.Password == config.Password{MemoryKiB: 65536, Iterations: 2, Parallelism: 1},
+		"kms":            cfg.KMS.Provider == "local" && cfg.KMS.MasterKeyFile == "./.run/master.key",
+		"audit dir":      cfg.Audit.Dir == "./.run/audit" && cfg.Audit.Index == "./.run/audit-index.db",
+		"audit keys": cfg.Audit.PseudonymKey == "./.run/audit-keys/pseudonym.key" && cfg.Audit.SubjectKeys == "./.run/audit-keys/subjects.db" &&
+			cfg.Audit.SigningKeyFile(cfg.Audit.Writer) == filepath.Join(".run/audit-keys", cfg.Audit.Writer+".ed25519"),
+		"audit writer":    strings.HasPrefix(cfg.Audit.Writer, "secretsd-"),
+		"audit queue":     cfg.Audit.QueueSize == 65536 && !cfg.Audit.FailOpen,
+		"audit intervals": cfg.Audit.IndexInterval == time.Second && cfg.Audit.RetentionInterval == 24*time.Hour,
+		"no forwarding":   len(cfg.Audit.Forward) == 0,
 		"log":             cfg.Log.Format == "json" && cfg.Log.Level == "info",
 		"public url":      cfg.PublicBaseURL() == "http://127.0.0.1:8200",
 		"webauthn origin": reflect.DeepEqual(cfg.Origins(), []string{"http://127.0.0.1:8200"}),
@@ -80,19 +86,27 @@ required_roles = ["Admin", "Operator"]
 master_key_file = "/etc/secretsd/master.key"
 
 [audit]
-log_events = false
+fail_open = true
+dir = "trail"
+
+[[audit.forward]]
+name = "splunk"
+kind = "splunk_hec"
+url = "https://hec.example:8088"
+index = "main"
 `
 	path := writeFile(t, file)
 	dir := filepath.Dir(path)
+	token := "SECRETSD_AUDIT_FORWARD_SPLUNK_TOKEN=hec-token-1"
 
 	cases := []struct {
 		name  string
 		env   []string
 		check func(t *testing.T, c config.Config)
 	}{
-		{"the file sets what it names and keeps the other defaults", nil, func(t *testing.T, c config.Config) {
+		{"the file sets what it names and keeps the other defaults", []string{token}, func(t *testing.T, c config.Config) {
 			if c.Server.Listen != "0.0.0.0:9000" || c.Server.ShutdownTimeout != 3*time.Second ||
-				c.JWT.Algorithm != "ES256" || c.JWT.AccessTTL != 10*time.Minute || c.Audit.LogEvents {
+				c.JWT.Algorithm != "ES256" || c.JWT.AccessTTL != 10*time.Minute || !c.Audit.FailOpen {
 				t.Errorf("file values not applied: %+v", c)
 			}
 			if !reflect.DeepEqual(c.JWT.Audience, []string{"gw-a", "gw-b"}) ||
@@ -103,9 +117,12 @@ log_events = false
 				t.Errorf("defaults lost: %+v", c)
 			}
 		}},
-		{"relative paths are taken from the file's folder, absolute ones kept", nil, func(t *testing.T, c config.Config) {
+		{"relative paths are taken from the file's folder, absolute ones kept", []string{token}, func(t *testing.T, c config.Config) {
 			if c.Storage.Path != filepath.Join(dir, "data/s.db") {
 				t.Errorf("storage.path = %q", c.Storage.Path)
+			}
+			if c.Audit.Dir != filepath.Join(dir, "trail") || c.Audit.PseudonymKey != filepath.Join(dir, ".run/audit-keys/pseudonym.key") {
+				t.Errorf("audit paths = %q, %q", c.Audit.Dir, c.Audit.PseudonymKey)
 			}
 			if c.KMS.MasterKeyFile != "/etc/secretsd/master.key" {
 				t.Errorf("kms.master_key_file = %q", c.KMS.MasterKeyFile)
@@ -115,10 +132,11 @@ log_events = false
 			"SECRETSD_SERVER_LISTEN=127.0.0.1:7000",
 			"SECRETSD_JWT_ALGORITHM=EdDSA",
 			"SECRETSD_JWT_AUDIENCE= x , y ,,",
-			"SECRETSD_AUDIT_LOG_EVENTS=true",
+			"SECRETSD_AUDIT_FAIL_OPEN=false",
 			"SECRETSD_STORAGE_PATH=rel/env.db",
+			token,
 		}, func(t *testing.T, c config.Config) {
-			if c.Server.Listen != "127.0.0.1:7000" || c.JWT.Algorithm != "EdDSA" || !c.Audit.LogEvents {
+			if c.Server.Listen != "127.0.0.1:7000" || c.JWT.Algorithm != "EdDSA" || c.Audit.FailOpen {
 				t.Errorf("environment not applied over the file: %+v", c)
 			}
 			if !reflect.DeepEqual(c.JWT.Audience, []string{"x", "y"}) {
@@ -129,6 +147,7 @@ log_events = false
 			}
 		}},
 		{"every kind of value has an environment form", []string{
+			token,
 			"SECRETSD_SERVER_MAX_BODY_BYTES=2048",
 			"SECRETSD_MFA_MAX_ATTEMPTS=7",
 			"SECRETSD_PASSWORD_MEMORY_KIB=19456",
@@ -145,7 +164,19 @@ log_events = false
 				t.Errorf("environment values: %+v", c)
 			}
 		}},
-		{"an empty list variable empties the list", []string{"SECRETSD_MFA_REQUIRED_ROLES="}, func(t *testing.T, c config.Config) {
+		{"forward destinations come from the file, their tokens from the environment", []string{token}, func(t *testing.T, c config.Config) {
+			want := []config.AuditForward{{Name: "splunk", Kind: "splunk_hec", URL: "https://hec.example:8088", Index: "main", Token: "hec-token-1"}}
+			if !reflect.DeepEqual(c.Audit.Forward, want) {
+				t.Errorf("audit.forward = %+v", c.Audit.Forward)
+			}
+		}},
+		{"the environment form of forward replaces the file's", []string{"SECRETSD_AUDIT_FORWARD=es elasticsearch https://es:9200 audit ; os elasticsearch http://os:9200"}, func(t *testing.T, c config.Config) {
+			want := []config.AuditForward{{Name: "es", Kind: "elasticsearch", URL: "https://es:9200", Index: "audit"}, {Name: "os", Kind: "elasticsearch", URL: "http://os:9200"}}
+			if !reflect.DeepEqual(c.Audit.Forward, want) {
+				t.Errorf("audit.forward = %+v", c.Audit.Forward)
+			}
+		}},
+		{"an empty list variable empties the list", []string{"SECRETSD_MFA_REQUIRED_ROLES=", token}, func(t *testing.T, c config.Config) {
 			if len(c.MFA.RequiredRoles) != 0 {
 				t.Errorf("required_roles = %q", c.MFA.RequiredRoles)
 			}
@@ -248,7 +279,21 @@ func TestRefused(t *testing.T) {
 		{name: "bad integer in the environment",
 			env: []string{"SECRETSD_MFA_MAX_ATTEMPTS=lots"}, want: []string{"SECRETSD_MFA_MAX_ATTEMPTS", "not an integer"}},
 		{name: "bad boolean in the environment",
-			env: []string{"SECRETSD_AUDIT_LOG_EVENTS=maybe"}, want: []string{"SECRETSD_AUDIT_LOG_EVENTS", "not a boolean"}},
+			env: []string{"SECRETSD_AUDIT_FAIL_OPEN=maybe"}, want: []string{"SECRETSD_AUDIT_FAIL_OPEN", "not a boolean"}},
+		{name: "a bad writer name",
+			env: []string{"SECRETSD_AUDIT_WRITER=Gateway One"}, want: []string{"audit.writer (from SECRETSD_AUDIT_WRITER)", `"Gateway One"`}},
+		{name: "an empty queue",
+			env: []string{"SECRETSD_AUDIT_QUEUE_SIZE=0"}, want: []string{"audit.queue_size"}},
+		{name: "an index interval too short",
+			env: []string{"SECRETSD_AUDIT_INDEX_INTERVAL=1ms"}, want: []string{"audit.index_interval"}},
+		{name: "a malformed forward list",
+			env: []string{"SECRETSD_AUDIT_FORWARD=just-a-name"}, want: []string{"SECRETSD_AUDIT_FORWARD", "name kind url"}},
+		{name: "a HEC destination without its token names the variable",
+			env: []string{"SECRETSD_AUDIT_FORWARD=hec splunk_hec https://h:8088"}, want: []string{"audit.forward", "SECRETSD_AUDIT_FORWARD_HEC_TOKEN"}},
+		{name: "a forward of unknown kind, with a bad URL",
+			file: "[[audit.forward]]\nname = \"x\"\nkind = \"kafka\"\nurl = \"ftp://h\"\n", want: []string{`kind "kafka"`, `"ftp://h"`}},
+		{name: "a forward token in the file is refused",
+			file: "[[audit.forward]]\nname = \"x\"\nkind = \"elasticsearch\"\nurl = \"http://h\"\ntoken = \"t\"\n", want: []string{"audit.forward.token"}},
 		{name: "parallelism over 255",
 			env: []string{"SECRETSD_PASSWORD_PARALLELISM=256"}, want: []string{"SECRETSD_PASSWORD_PARALLELISM"}},
 		{name: "unknown algorithm",
@@ -329,6 +374,7 @@ func TestUnknownEnvironmentIsReported(t *testing.T) {
 	t.Parallel()
 	got := config.UnknownEnv([]string{
 		"SECRETSD_SERVER_LISTN=x", "SECRETSD_SERVER_LISTEN=y", "SECRETSD_CONFIG=z", "HOME=/root", "SECRETSD_ZZZZZZZZZZZZ=1",
+		"SECRETSD_AUDIT_FORWARD_SPLUNK_TOKEN=t",
 	})
 	want := []string{"SECRETSD_SERVER_LISTN (did you mean SECRETSD_SERVER_LISTEN?)", "SECRETSD_ZZZZZZZZZZZZ"}
 	if !reflect.DeepEqual(got, want) {

@@ -62,6 +62,15 @@ func formatValue(p any) string {
 		return strconv.FormatUint(uint64(*p), 10)
 	case *uint8:
 		return strconv.FormatUint(uint64(*p), 10)
+	case *[]AuditForward:
+		if len(*p) == 0 {
+			return "[]"
+		}
+		items := make([]string, len(*p))
+		for i, f := range *p {
+			items[i] = fmt.Sprintf("{ name = %q, kind = %q, url = %q, index = %q }", f.Name, f.Kind, f.URL, f.Index)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
 	}
 	return fmt.Sprint(p)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,7 +86,8 @@ func decodeFile(cfg *Config, data []byte, dir string) error {
 		return errors.Join(errs...)
 	}
 	if dir != "" {
-		for _, p := range []*string{&cfg.Storage.Path, &cfg.KMS.MasterKeyFile} {
+		for _, p := range []*string{&cfg.Storage.Path, &cfg.KMS.MasterKeyFile, &cfg.Audit.Dir, &cfg.Audit.SigningKey,
+			&cfg.Audit.PseudonymKey, &cfg.Audit.SubjectKeys, &cfg.Audit.Index} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(dir, *p)
 			}
@@ -139,7 +141,39 @@ func applyEnv(cfg *Config, env map[string]string) (map[string]bool, error) {
 		}
 		set[s.Name()] = true
 	}
+	for i, f := range cfg.Audit.Forward {
+		cfg.Audit.Forward[i].Token = env[ForwardTokenEnv(f.Name)]
+	}
 	return set, errors.Join(errs...)
+}
+
+// ForwardTokenEnv is the environment variable holding the token of the
+// forward destination name: SECRETSD_AUDIT_FORWARD_<NAME>_TOKEN, the name
+// upper-cased with "-" as "_".
+func ForwardTokenEnv(name string) string {
+	return "SECRETSD_AUDIT_FORWARD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_TOKEN"
+}
+
+// parseForwards reads the environment form of [[audit.forward]]:
+// "name kind url [index]" items separated by ";".
+func parseForwards(v string) ([]AuditForward, error) {
+	out := []AuditForward{}
+	for item := range strings.SplitSeq(v, ";") {
+		f := strings.Fields(item)
+		switch len(f) {
+		case 0:
+			continue
+		case 3, 4:
+		default:
+			return nil, fmt.Errorf("%q is not \"name kind url [index]\"", strings.TrimSpace(item))
+		}
+		d := AuditForward{Name: f[0], Kind: f[1], URL: f[2]}
+		if len(f) == 4 {
+			d.Index = f[3]
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // setValue parses v into the field p points at.
@@ -185,6 +219,12 @@ func setValue(p any, v string) error {
 			return errors.New("not an integer between 0 and 255")
 		}
 		*p = uint8(n)
+	case *[]AuditForward:
+		f, err := parseForwards(v)
+		if err != nil {
+			return err
+		}
+		*p = f
 	default:
 		return fmt.Errorf("setting of type %T has no environment parser", p)
 	}
@@ -214,7 +254,7 @@ func UnknownEnv(environ []string) []string {
 	}
 	var out []string
 	for name := range envMap(environ) {
-		if !strings.HasPrefix(name, "SECRETSD_") || known[name] {
+		if !strings.HasPrefix(name, "SECRETSD_") || known[name] || forwardTokenEnv.MatchString(name) {
 			continue
 		}
 		best, bestDist := "", 4
@@ -232,6 +272,9 @@ func UnknownEnv(environ []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// forwardTokenEnv matches the variables ForwardTokenEnv makes.
+var forwardTokenEnv = regexp.MustCompile(`^SECRETSD_AUDIT_FORWARD_[A-Z0-9_]+_TOKEN$`)
 
 func envMap(environ []string) map[string]string {
 	m := make(map[string]string, len(environ))

@@ -141,8 +141,29 @@ var settings = []Setting{
 		field: func(c *Config) any { return &c.KMS.MasterKey }},
 
 	// [audit]
-	{Section: "audit", Key: "log_events", Help: "write identity events to the log (audit logger) until the audit trail exists",
-		field: func(c *Config) any { return &c.Audit.LogEvents }},
+	{Section: "audit", Key: "dir", Help: "root of the audit trail (hash-chained JSON Lines); the gateway's audit handler may share it",
+		field: func(c *Config) any { return &c.Audit.Dir }},
+	{Section: "audit", Key: "writer", Help: `this process's chains under dir: [a-z0-9][a-z0-9._-]{0,63}, unique per process (default "secretsd-" + host name)`,
+		field: func(c *Config) any { return &c.Audit.Writer }},
+	{Section: "audit", Key: "signing_key", Help: "Ed25519 key (PKCS#8 PEM) that signs checkpoints, created 0600 on first start (default: <writer>.ed25519 beside pseudonym_key)",
+		field: func(c *Config) any { return &c.Audit.SigningKey }},
+	{Section: "audit", Key: "pseudonym_key", Help: "HMAC key of user and address pseudonyms, created 0600 on first start; the gateway must use the same file so pseudonyms agree",
+		field: func(c *Config) any { return &c.Audit.PseudonymKey }},
+	{Section: "audit", Key: "subject_keys", Help: "SQLite file of per-user keys that seal personal values (deleting one erases that user's data)",
+		field: func(c *Config) any { return &c.Audit.SubjectKeys }},
+	{Section: "audit", Key: "index", Help: "SQLite index that serves GET /v1/audit/events; rebuilt from dir when deleted",
+		field: func(c *Config) any { return &c.Audit.Index }},
+	{Section: "audit", Key: "queue_size", Help: "events waiting to be written before the queue is full",
+		field: func(c *Config) any { return &c.Audit.QueueSize }},
+	{Section: "audit", Key: "fail_open", Help: "when the queue is full, drop events (counted in a metric) instead of refusing them",
+		field: func(c *Config) any { return &c.Audit.FailOpen }},
+	{Section: "audit", Key: "index_interval", Help: "how often the index reads what was appended to the trail",
+		field: func(c *Config) any { return &c.Audit.IndexInterval }},
+	{Section: "audit", Key: "retention_interval", Help: "how often expired segments are deleted (legal holds are honoured)",
+		field: func(c *Config) any { return &c.Audit.RetentionInterval }},
+	{Section: "audit", Key: "forward", Help: `collectors to ship the trail to: [[audit.forward]] tables of name, kind ("splunk_hec" or "elasticsearch"), url and index; ` +
+		`in the environment "name kind url [index]; ..."; each token from SECRETSD_AUDIT_FORWARD_<NAME>_TOKEN only`,
+		field: func(c *Config) any { return &c.Audit.Forward }},
 
 	// [revocation]
 	{Section: "revocation", Key: "feed_token", Help: "bearer token gateways must present to GET /v1/revocations (at least 16 characters); empty: open", Secret: true,

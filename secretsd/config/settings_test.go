@@ -79,7 +79,7 @@ func TestHelpShowsDefaultsButNoSecrets(t *testing.T) {
 	help := config.Help()
 	for _, want := range []string{
 		`listen = "127.0.0.1:8200"`, `access_ttl = "15m"`, `refresh_ttl = "168h"`, `rotate_every = "720h"`,
-		`audience = ["portcullis-gateway"]`, `memory_kib = 65536`, `log_events = true`, "SECRETSD_MASTER_KEY",
+		`audience = ["portcullis-gateway"]`, `memory_kib = 65536`, `fail_open = false`, `index_interval = "1s"`, `forward = []`, "SECRETSD_MASTER_KEY",
 		`mode = "standalone"`, "SECRETSD_REDIS_MODE: ",
 	} {
 		if !strings.Contains(help, want) {

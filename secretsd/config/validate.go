@@ -159,6 +159,8 @@ func (c Config) Validate() error {
 		v.bad("kms.provider", "%q is not available (want local; Vault and AWS KMS come with the KMS service)", c.KMS.Provider)
 	}
 
+	c.validateAudit(&v)
+
 	// [revocation]
 	if t := c.Revocation.FeedToken; t != "" && len(t) < minFeedToken {
 		v.bad("revocation.feed_token", "is shorter than %d characters", minFeedToken)

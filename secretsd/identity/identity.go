@@ -94,9 +94,9 @@ type Config struct {
 	MaxConcurrentHashes int
 }
 
-// Auditor receives identity events. Issue 4 plugs the audit trail in; until
-// then the server logs them. Record must not block for long; for privileged
-// actions (user admin, key rotation) an error makes the action fail.
+// Auditor receives identity events (the server's writes them to the audit
+// trail). Record must not block for long; for an event with Durable set it
+// returns only once the event is stored, and an error makes the action fail.
 type Auditor interface {
 	Record(ctx context.Context, e Event) error
 }
@@ -110,6 +110,9 @@ type Event struct {
 	Subject string // whom it concerns (user id)
 	Session string
 	Details map[string]any // never secrets
+	// Durable is set for the event of an action that waits on it (a
+	// privileged action, recorded before it takes effect).
+	Durable bool
 }
 
 // Deps are the Service's collaborators.

@@ -96,7 +96,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		deps.Clock = clock.System
 	}
 	if deps.Audit == nil {
-		deps.Audit = logAuditor{log: deps.Log}
+		return nil, errors.New("identity: an Auditor is required (privileged actions are recorded before they take effect)")
 	}
 	if cfg.Argon2.Memory < owaspMinimum.Memory || cfg.Argon2.Iterations < owaspMinimum.Iterations {
 		deps.Log.Warn().Uint32("memory_kib", cfg.Argon2.Memory).Uint32("iterations", cfg.Argon2.Iterations).

@@ -1,50 +1,90 @@
 package server
 
 import (
-	"context"
+	"errors"
+	"fmt"
+	"os"
 
-	"github.com/rs/zerolog"
+	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/portcullis/portcullis/secretsd/identity"
+	"github.com/portcullis/portcullis/audit/pseudo"
+	"github.com/portcullis/portcullis/audit/shred"
+	"github.com/portcullis/portcullis/audit/trail"
+	"github.com/portcullis/portcullis/internal/clock"
+	"github.com/portcullis/portcullis/secretsd/auditor"
+	"github.com/portcullis/portcullis/secretsd/config"
 )
 
-// logAuditor writes identity events to the "audit" logger, one structured
-// line each, until the audit trail (issue 4) replaces it. The events carry
-// no secrets (identity.Event's contract); with [audit] log_events = false
-// they are dropped.
-type logAuditor struct {
-	log     zerolog.Logger
-	enabled bool
+// PseudonymKeyID is the id of the pseudonymisation key read from [audit]
+// pseudonym_key. The gateway's audit handler uses the same id and file, so
+// one person has one pseudonym in both programs.
+const PseudonymKeyID = "k1"
+
+// Audit is secretsd's side of the audit trail: its own chains, the keys
+// that pseudonymise and seal personal values, and the Auditor that writes
+// identity and API events.
+type Audit struct {
+	Root          string
+	Trail         *trail.Trail
+	Pseudonymizer *pseudo.Pseudonymizer
+	Subjects      *shred.Keys
+	Auditor       *auditor.Auditor
 }
 
-func newLogAuditor(log zerolog.Logger, enabled bool) *logAuditor {
-	return &logAuditor{log: log.With().Str("logger", "audit").Logger(), enabled: enabled}
+// openAudit creates the trail's folders and keys on first start (nothing
+// needs to exist beforehand) and opens this writer's chains.
+func openAudit(cfg config.Audit, writer string, clk clock.Clock, reg prometheus.Registerer) (_ *Audit, err error) {
+	a := &Audit{Root: cfg.Dir}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: creating %s: %w", cfg.Dir, err)
+	}
+	key, err := pseudo.LoadOrCreateKey(PseudonymKeyID, cfg.PseudonymKey)
+	if err != nil {
+		return nil, fmt.Errorf("audit: pseudonym key: %w", err)
+	}
+	if a.Pseudonymizer, err = pseudo.New(pseudo.Config{Keys: []pseudo.Key{key}}); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	if a.Subjects, err = shred.OpenKeys(cfg.SubjectKeys); err != nil {
+		return nil, fmt.Errorf("audit: subject keys: %w", err)
+	}
+	signer, err := trail.LoadOrCreateSigner(cfg.SigningKeyFile(writer))
+	if err != nil {
+		return nil, fmt.Errorf("audit: signing key: %w", err)
+	}
+	a.Trail, err = trail.Open(trail.Config{
+		Root:          cfg.Dir,
+		Writer:        writer,
+		Signer:        signer,
+		KeyID:         writer,
+		Pseudonymizer: a.Pseudonymizer,
+		Keys:          a.Subjects,
+		QueueSize:     cfg.QueueSize,
+		FailOpen:      cfg.FailOpen,
+		Clock:         clk,
+		Registerer:    reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit: opening the trail: %w", err)
+	}
+	a.Auditor = auditor.New(a.Trail, a.Pseudonymizer, clk)
+	return a, nil
 }
 
-// Record implements identity.Auditor. Writing a log line cannot fail in a
-// way worth refusing an action for, so it returns nil.
-func (a *logAuditor) Record(_ context.Context, e identity.Event) error {
-	if !a.enabled {
-		return nil
+// Close drains and closes the trail (final checkpoints), then the subject
+// keys the trail seals with.
+func (a *Audit) Close() error {
+	var errs []error
+	if a.Trail != nil {
+		errs = append(errs, a.Trail.Close())
 	}
-	ev := a.log.Info().Str("action", e.Action).Str("outcome", e.Outcome)
-	if e.Reason != "" {
-		ev.Str("reason", e.Reason)
+	if a.Subjects != nil {
+		errs = append(errs, a.Subjects.Close())
 	}
-	if e.ActorID != "" {
-		ev.Str("actor", e.ActorID)
-	}
-	if e.Subject != "" {
-		ev.Str("subject", e.Subject)
-	}
-	if e.Session != "" {
-		ev.Str("session", e.Session)
-	}
-	if len(e.Details) > 0 {
-		ev.Interface("details", e.Details)
-	}
-	ev.Msg("audit event")
-	return nil
+	return errors.Join(errs...)
 }
-
-var _ identity.Auditor = (*logAuditor)(nil)

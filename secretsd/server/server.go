@@ -11,6 +11,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -28,16 +29,39 @@ type Server struct {
 	api      *api.API
 	stopping chan struct{}
 	stopOnce sync.Once
+	audit    *auditReaders
 }
 
 // New opens the services of cfg and builds the API. Close releases them.
-func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Option) (*Server, error) {
-	svc, err := OpenServices(ctx, cfg, log, opts...)
+func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Option) (_ *Server, err error) {
+	reg := api.NewRegistry()
+	svc, err := OpenServices(ctx, cfg, log, append([]Option{WithRegisterer(reg)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, opts: collect(opts), svc: svc, stopping: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := s.openAuditReaders(ctx, cfg.Audit); err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
 	apiOpts := api.Options{
+		Registry: reg,
+		Audit: &api.Audit{
+			Root:          cfg.Audit.Dir,
+			Trail:         svc.Audit.Trail,
+			Index:         s.audit.index,
+			Pseudonymizer: svc.Audit.Pseudonymizer,
+			Holds:         s.audit.holds,
+			Subjects:      svc.Audit.Subjects,
+			Auditor:       svc.Audit.Auditor,
+			Clock:         s.opts.clock,
+			Host:          host,
+		},
 		Identity:     svc.Identity,
 		Keys:         svc.Keys,
 		PingStore:    svc.Store.Ping,
@@ -61,8 +85,11 @@ func (s *Server) Handler() http.Handler { return s.api }
 // Services are the server's services (tests read the store through them).
 func (s *Server) Services() *Services { return s.svc }
 
-// Close releases the services.
-func (s *Server) Close() error { return s.svc.Close() }
+// Close closes the audit index, then the services (the trail last of the
+// audit parts, so that everything queued is written).
+func (s *Server) Close() error {
+	return errors.Join(s.audit.close(), s.svc.Close())
+}
 
 // Run is secretsd serve: it listens on [server] listen and serves until ctx
 // ends (SIGINT/SIGTERM in main), then shuts down gracefully.
@@ -100,6 +127,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.svc.Keys.Run(bg) })
 	wg.Go(func() { s.pruneLoop(bg) })
+	s.runAudit(bg, &wg)
 	defer func() {
 		stopBG()
 		wg.Wait()

@@ -29,6 +29,7 @@ func testConfig(t *testing.T, sc store.Config) config.Config {
 	cfg.KMS.MasterKey = base64.StdEncoding.EncodeToString(key)
 	cfg.Password = config.Password{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}
 	cfg.Server.ShutdownTimeout = 10 * time.Second
+	cfg.Audit = cfg.Audit.Under(t.TempDir())
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -28,17 +29,29 @@ type Services struct {
 	Identity *identity.Service
 	// Redis is nil when none is configured.
 	Redis redis.UniversalClient
+	// Audit is this process's audit trail; the identity service writes to it.
+	Audit *Audit
 }
 
 // Option tunes OpenServices and New (tests inject a clock).
 type Option func(*options)
 
 type options struct {
-	clock clock.Clock
+	clock       clock.Clock
+	auditWriter string
+	registerer  prometheus.Registerer
 }
 
 // WithClock sets the clock of every service (default: the system clock).
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithAuditWriter names this process's audit chains instead of [audit]
+// writer: a second process on the same trail (secretsd bootstrap while the
+// daemon runs) must never append to the daemon's chains.
+func WithAuditWriter(name string) Option { return func(o *options) { o.auditWriter = name } }
+
+// WithRegisterer receives the services' metrics (the audit queue's).
+func WithRegisterer(r prometheus.Registerer) Option { return func(o *options) { o.registerer = r } }
 
 func collect(opts []Option) options {
 	o := options{clock: clock.System}
@@ -68,6 +81,13 @@ func OpenServices(ctx context.Context, cfg config.Config, log zerolog.Logger, op
 		return nil, err
 	}
 	if s.Sealer, err = openSealer(cfg.KMS); err != nil {
+		return nil, err
+	}
+	writer := cfg.Audit.Writer
+	if o.auditWriter != "" {
+		writer = o.auditWriter
+	}
+	if s.Audit, err = openAudit(cfg.Audit, writer, o.clock, o.registerer); err != nil {
 		return nil, err
 	}
 	if cfg.Redis.URL != "" {
@@ -106,7 +126,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log zerolog.Logger, op
 		Store: s.Store,
 		Keys:  s.Keys,
 		MFA:   s.MFA,
-		Audit: newLogAuditor(log, cfg.Audit.LogEvents),
+		Audit: s.Audit.Auditor,
 		Clock: o.clock,
 		Log:   log.With().Str("component", "identity").Logger(),
 	}
@@ -135,9 +155,13 @@ func OpenServices(ctx context.Context, cfg config.Config, log zerolog.Logger, op
 	return s, nil
 }
 
-// Close releases the store and the Redis client.
+// Close closes the audit trail (draining its queue), then releases the
+// store and the Redis client.
 func (s *Services) Close() error {
 	var errs []error
+	if s.Audit != nil {
+		errs = append(errs, s.Audit.Close())
+	}
 	if s.Redis != nil {
 		errs = append(errs, s.Redis.Close())
 	}
