@@ -212,4 +212,5 @@ var (
 	AuditLegalHold = def("audit.legal_hold", 11007, 11008, config, change, Standard, privileged)
 	AuditQuery     = def("audit.query", 11009, 11010, database, access, Standard, ordinary)
 	AuditHash      = def("audit.hash", 11011, 11012, database, access, Standard, ordinary)
+	AuditErase     = def("audit.erase", 11013, 11014, file, deletion, Standard, privileged)
 )

@@ -49,7 +49,7 @@ func (a *API) auditRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /v1/audit/holds", a.auditAuthed(event.AuditLegalHold, reader, a.placeHold))
 	mux.Handle("DELETE /v1/audit/holds/{id}", a.auditAuthed(event.AuditLegalHold, reader, a.releaseHold))
 	mux.Handle("POST /v1/audit/retention", a.auditAuthed(event.AuditRetention, admin, a.runRetention))
-	mux.Handle("DELETE /v1/audit/subjects/{user_id}/key", a.auditAuthed(event.ComplianceRequest, admin, a.eraseSubject))
+	mux.Handle("DELETE /v1/audit/subjects/{user_id}/key", a.auditAuthed(event.AuditErase, admin, a.eraseSubject))
 }
 
 // auditAuthed lets through callers of the given roles who logged in (API

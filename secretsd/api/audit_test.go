@@ -349,7 +349,7 @@ func TestLegalHoldsRetentionAndErasure(t *testing.T) {
 	if erased, err := adm.EraseAuditSubject(e.ctx(), e.devUser.ID); err != nil || erased {
 		t.Fatalf("erasing twice: %v %v", erased, err)
 	}
-	if got := e.events(t, client.AuditFilter{Actions: []string{"compliance.request"}}); len(got) != 2 || field(got[0], "portcullis.details.request") != "erasure" {
+	if got := e.events(t, client.AuditFilter{Actions: []string{"audit.erase"}}); len(got) != 2 || field(got[0], "portcullis.details.effect") != "subject_key_deleted" {
 		t.Errorf("erasures audited: %v", got)
 	}
 	if v, err := aud.AuditVerify(e.ctx()); err != nil || !v.Intact {

@@ -145,11 +145,9 @@ func (a *API) eraseSubject(w http.ResponseWriter, r *http.Request, actor identit
 		a.writeError(w, r, err)
 		return
 	}
-	// The catalogue has no erasure action yet: a compliance request, with
-	// what it did in the details, written durably before the keys go.
-	e := a.auditEvent(r, actor, event.ComplianceRequest, event.Success)
+	// Written durably before the keys go (audit.erase is privileged).
+	e := a.auditEvent(r, actor, event.AuditErase, event.Success)
 	setResource(&e, a.opts.Audit.Auditor.UserResource(userID))
-	detail(&e, "request", "erasure")
 	detail(&e, "effect", "subject_key_deleted")
 	if err := a.opts.Audit.Trail.Record(r.Context(), &e); err != nil {
 		a.writeError(w, r, errors.Join(err, identity.ErrAuditFailed))
