@@ -1,10 +1,12 @@
 package pseudo
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -60,4 +62,63 @@ func KeyFromFile(id, path string) (Key, error) {
 // has one pseudonym in both) all end up with the same key: the file is
 // written under a temporary name and linked into place, and the loser of the
 // race reads the winner's.
-func LoadOrCreateKey(id, path string) (Key, error) { panic("not implemented yet") }
+func LoadOrCreateKey(id, path string) (Key, error) {
+	// Check the id first: a bad id must not leave a new key file behind.
+	if err := (Key{ID: id, Secret: make([]byte, MinKeySize)}).validate(); err != nil {
+		return Key{}, err
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return KeyFromFile(id, path)
+	}
+	if err := createKeyFile(path); err != nil {
+		return Key{}, fmt.Errorf("creating pseudonymisation key %q: %w", id, err)
+	}
+	return KeyFromFile(id, path)
+}
+
+// createKeyFile writes MinKeySize random bytes, base64, to path unless a file
+// is there already. The file is complete and fsynced under a temporary name
+// before os.Link gives it its name, which fails if another process linked
+// first; that process's key then stands.
+func createKeyFile(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	secret := make([]byte, MinKeySize)
+	rand.Read(secret) // crypto/rand never fails (Go 1.24+)
+	data := []byte(base64.StdEncoding.EncodeToString(secret) + "\n")
+	clear(secret)
+	defer clear(data)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil // another process won the race; its key stands
+		}
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

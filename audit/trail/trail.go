@@ -15,17 +15,19 @@
 package trail
 
 import (
-	"context"
 	"crypto/ed25519"
 	"errors"
-	"time"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portcullis/portcullis/audit/chain"
 	"github.com/portcullis/portcullis/audit/event"
 	"github.com/portcullis/portcullis/audit/pseudo"
-	"github.com/portcullis/portcullis/audit/retention"
 	"github.com/portcullis/portcullis/audit/shred"
 	"github.com/portcullis/portcullis/internal/clock"
 )
@@ -38,7 +40,17 @@ var (
 	ErrClosed = errors.New("audit trail: closed")
 	// ErrUnknownAction is returned for an event whose action is not in the catalogue.
 	ErrUnknownAction = errors.New("audit trail: action not in the catalogue")
+	// ErrBroken is returned by Enqueue, Record and Flush once a write has
+	// failed: the chain's state on disk is unknown, so the trail refuses
+	// events (fail closed) until the process restarts and reopens it.
+	ErrBroken = errors.New("audit trail: broken by an earlier write error")
+	// ErrWriterBusy is returned by Open when another Trail (in this process or
+	// another) has the writer's directory open.
+	ErrWriterBusy = errors.New("audit trail: writer directory in use")
 )
+
+// DefaultQueueSize is Config.QueueSize's default.
+const DefaultQueueSize = 65536
 
 // PublicKeyFile is the file in <root>/<writer>/ that holds the writer's
 // checkpoint public key (raw 32 bytes, base64 standard, one line).
@@ -50,7 +62,7 @@ type Config struct {
 	Root string
 	// Writer names this process's chains: [a-z0-9][a-z0-9._-]{0,63}.
 	Writer string
-	// Signer signs checkpoints and anchors; KeyID names it.
+	// Signer signs checkpoints and anchors; KeyID names it (default: Writer).
 	Signer ed25519.PrivateKey
 	KeyID  string
 	// Pseudonymizer pseudonymises user and source fields. Required.
@@ -73,40 +85,129 @@ type Config struct {
 }
 
 // Trail writes one process's events. Safe for concurrent use.
-type Trail struct{}
+type Trail struct {
+	cfg     Config
+	dir     string // <root>/<writer>
+	classes []event.Retention
+	chains  []*chain.Writer // by class index
+	// sourceModes are the pseudonymisation modes of source.ip and
+	// source.address, read once: Enqueue checks up front what the writer
+	// goroutine would fail on, so an accepted event is never lost to a
+	// malformed address.
+	ipMode, addrMode pseudo.Mode
+	m                *metrics
+	unlock           func() error
 
-// Open opens (creating) this writer's chains and writes PublicKeyFile.
-func Open(cfg Config) (*Trail, error) { panic("not implemented yet") }
+	mu     sync.RWMutex // guards closed against sends on q
+	closed bool
+	q      chan item
+	broken atomic.Pointer[error]
+	done   chan struct{} // closed when the writer goroutines have stopped
+
+	// hold, when set (tests only), is received from before each batch, so a
+	// test can stop the writer goroutine and fill the queue.
+	hold chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating) this writer's chains and writes PublicKeyFile. It
+// fails with ErrWriterBusy while another Trail has the writer open.
+func Open(cfg Config) (*Trail, error) { return open(cfg, nil) }
+
+// open is Open with the tests' hold on the writer goroutine.
+func open(cfg Config, hold chan struct{}) (*Trail, error) {
+	if err := checkConfig(&cfg); err != nil {
+		return nil, err
+	}
+	t := &Trail{cfg: cfg, dir: filepath.Join(cfg.Root, cfg.Writer), classes: retentionClasses(),
+		ipMode: cfg.Pseudonymizer.Mode(pseudo.FieldSourceIP), addrMode: cfg.Pseudonymizer.Mode(pseudo.FieldSourceAddress)}
+	if err := os.MkdirAll(t.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit trail: creating %s: %w", t.dir, err)
+	}
+	unlock, err := lockWriter(t.dir)
+	if err != nil {
+		return nil, err
+	}
+	t.unlock = unlock
+	if err := writePublicKey(t.dir, cfg.Signer.Public().(ed25519.PublicKey)); err != nil {
+		_ = unlock()
+		return nil, err
+	}
+	opts := cfg.Chain
+	opts.Signer, opts.KeyID, opts.Clock = cfg.Signer, cfg.KeyID, cfg.Clock
+	for _, class := range t.classes {
+		w, err := chain.Open(ChainDir(cfg.Root, cfg.Writer, class), opts)
+		if err != nil {
+			for _, w := range t.chains {
+				_ = w.Close()
+			}
+			_ = unlock()
+			return nil, fmt.Errorf("audit trail: opening the %s chain of %s: %w", class, cfg.Writer, err)
+		}
+		t.chains = append(t.chains, w)
+	}
+	t.q = make(chan item, cfg.QueueSize)
+	t.m = newMetrics(cfg.Registerer, cfg.Writer, t.classes, t.q)
+	t.done = make(chan struct{})
+	t.hold = hold
+	go t.run()
+	return t, nil
+}
+
+func checkConfig(cfg *Config) error {
+	if err := checkWriter(cfg.Writer); err != nil {
+		return err
+	}
+	if cfg.Root == "" {
+		return errors.New("audit trail: config: Root is required")
+	}
+	if len(cfg.Signer) != ed25519.PrivateKeySize {
+		return errors.New("audit trail: config: Signer must be an Ed25519 private key")
+	}
+	if cfg.Pseudonymizer == nil {
+		return errors.New("audit trail: config: Pseudonymizer is required")
+	}
+	if cfg.QueueSize < 0 {
+		return fmt.Errorf("audit trail: config: QueueSize %d is negative", cfg.QueueSize)
+	}
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.KeyID == "" {
+		cfg.KeyID = cfg.Writer
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System
+	}
+	return nil
+}
 
 // Writer is the writer name.
-func (t *Trail) Writer() string { panic("not implemented yet") }
-
-// Record writes e durably before returning. e is modified (pseudonymised).
-func (t *Trail) Record(ctx context.Context, e *event.Event) error { panic("not implemented yet") }
-
-// Enqueue hands e to the writer goroutine without waiting for the disk. The
-// trail owns e afterwards. Cost on the caller's goroutine: a channel send.
-func (t *Trail) Enqueue(e *event.Event) error { panic("not implemented yet") }
-
-// Flush waits until everything enqueued before the call is durable.
-func (t *Trail) Flush(ctx context.Context) error { panic("not implemented yet") }
-
-// Retain applies retention at now to this writer's chains: it plans each
-// chain's deletion (retention.Plan), records an audit.retention event per
-// chain with something to delete (durably, before deleting), then deletes.
-func (t *Trail) Retain(ctx context.Context, now time.Time, holds []retention.Hold) ([]RetentionResult, error) {
-	panic("not implemented yet")
-}
-
-// RetentionResult is what Retain did to one chain.
-type RetentionResult struct {
-	Class   event.Retention     `json:"class"`
-	Deleted []retention.Segment `json:"deleted"`
-	Held    int                 `json:"held"`
-}
+func (t *Trail) Writer() string { return t.cfg.Writer }
 
 // Close drains the queue, closes the chains (final checkpoints) and stops.
-func (t *Trail) Close() error { panic("not implemented yet") }
+// Enqueue, Record and Flush return ErrClosed afterwards.
+func (t *Trail) Close() error {
+	t.closeOnce.Do(func() {
+		t.mu.Lock()
+		t.closed = true
+		close(t.q) // no sender holds the read lock any more
+		t.mu.Unlock()
+		<-t.done
+		var errs []error
+		for _, w := range t.chains {
+			errs = append(errs, w.Close())
+		}
+		errs = append(errs, t.unlock())
+		t.closeErr = errors.Join(errs...)
+		if t.closeErr != nil {
+			t.closeErr = fmt.Errorf("audit trail: closing %s: %w", t.cfg.Writer, t.closeErr)
+		}
+	})
+	return t.closeErr
+}
 
 // ChainRef is one chain under a trail root.
 type ChainRef struct {
@@ -115,20 +216,6 @@ type ChainRef struct {
 	Dir    string
 }
 
-// ChainDir is <root>/<writer>/<class>.
-func ChainDir(root, writer string, class event.Retention) string { panic("not implemented yet") }
-
-// Chains lists every chain under root, sorted by writer then class.
-func Chains(root string) ([]ChainRef, error) { panic("not implemented yet") }
-
-// PublicKey reads writer's checkpoint public key from under root.
-func PublicKey(root, writer string) (ed25519.PublicKey, error) { panic("not implemented yet") }
-
-// LoadOrCreateSigner reads the Ed25519 private key at path (PKCS#8 PEM),
-// creating it 0600 (directory 0700) when absent; concurrent callers get the
-// same key.
-func LoadOrCreateSigner(path string) (ed25519.PrivateKey, error) { panic("not implemented yet") }
-
 // ChainReport is the verification of one chain.
 type ChainReport struct {
 	ChainRef
@@ -136,11 +223,4 @@ type ChainReport struct {
 	// Err is the first problem (a *chain.Problem) or nil. A live chain's
 	// unsealed tail is not a problem here: it is counted in Report.Unsealed.
 	Err error
-}
-
-// VerifyAll verifies every chain under root. trusted maps a writer to the
-// key its checkpoints must verify with; a writer missing from trusted is
-// verified against its PublicKeyFile.
-func VerifyAll(root string, trusted map[string]ed25519.PublicKey) ([]ChainReport, error) {
-	panic("not implemented yet")
 }
