@@ -2,6 +2,7 @@ package trail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -26,32 +27,14 @@ type item struct {
 // the pseudonymisation settings need to parse but that is not an IP. A zero
 // @timestamp is set to now.
 func (t *Trail) Enqueue(e *event.Event) error {
-	c, err := t.admit(e)
-	if err != nil {
+	if err := t.Reserve(); err != nil {
+		if errors.Is(err, ErrQueueFull) && t.cfg.FailOpen {
+			t.m.dropped.Inc()
+			return nil
+		}
 		return err
 	}
-	t.mu.RLock()
-	if t.closed {
-		t.mu.RUnlock()
-		return ErrClosed
-	}
-	if b := t.broken.Load(); b != nil {
-		t.mu.RUnlock()
-		return *b
-	}
-	select {
-	case t.q <- item{e: e, class: c.class}:
-		t.mu.RUnlock()
-		return nil
-	default:
-	}
-	t.mu.RUnlock()
-	t.m.queueFull.Inc()
-	if t.cfg.FailOpen {
-		t.m.dropped.Inc()
-		return nil
-	}
-	return ErrQueueFull
+	return t.EnqueueReserved(e)
 }
 
 // admit checks e and returns its catalogue entry.

@@ -65,6 +65,14 @@ func (t *Trail) drain(commits chan<- *batch) {
 				break gather
 			}
 		}
+		// The events leave the queue: their places are free again.
+		n := 0
+		for i := range items {
+			if items[i].e != nil {
+				n++
+			}
+		}
+		t.places.Add(-int64(n))
 		commits <- t.encode(items)
 		clear(items) // let the events go
 	}

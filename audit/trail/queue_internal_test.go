@@ -140,3 +140,57 @@ func TestAWriteErrorBreaksTheTrail(t *testing.T) {
 	}
 	tr.Close()
 }
+
+// A reserved place is kept for its event: once the queue's places are all
+// taken, Reserve fails (even failing open: the caller decides), while the
+// reserved events go in without waiting, and an unused place comes back.
+func TestReservedPlacesAreKept(t *testing.T) {
+	t.Parallel()
+	for _, failOpen := range []bool{false, true} {
+		const size = 3
+		tr, hold, reg := openHeld(t, size, failOpen)
+		for i := range size {
+			if err := tr.Reserve(); err != nil {
+				t.Fatalf("reserving place %d of %d: %v", i+1, size, err)
+			}
+		}
+		if err := tr.Reserve(); !errors.Is(err, ErrQueueFull) {
+			t.Fatalf("Reserve with every place taken = %v, want ErrQueueFull", err)
+		}
+		if err := tr.Enqueue(newEvent()); failOpen != (err == nil) {
+			t.Fatalf("Enqueue with every place reserved (fail open %v) = %v", failOpen, err)
+		}
+		// A Flush marker does not take a reserved event's place.
+		flushed := make(chan error, 1)
+		go func() { flushed <- tr.Flush(context.Background()) }()
+		for range size - 1 {
+			if err := tr.EnqueueReserved(newEvent()); err != nil {
+				t.Fatalf("EnqueueReserved: %v", err)
+			}
+		}
+		tr.Unreserve()
+		if err := tr.Reserve(); err != nil {
+			t.Fatalf("Reserve after Unreserve: %v", err)
+		}
+		if err := tr.EnqueueReserved(&event.Event{}); !errors.Is(err, ErrUnknownAction) {
+			t.Fatalf("EnqueueReserved of an uncatalogued event = %v", err)
+		}
+		if err := tr.Reserve(); err != nil {
+			t.Fatalf("Reserve after a refused EnqueueReserved (its place is given back): %v", err)
+		}
+		tr.Unreserve()
+		close(hold)
+		if err := <-flushed; err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := gather(t, reg, "portcullis_audit_events_written_total"); got != size-1 {
+			t.Errorf("events_written_total %v, want %d", got, size-1)
+		}
+	}
+}

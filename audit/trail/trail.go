@@ -12,6 +12,9 @@
 //     queue that a writer goroutine drains in batches (group commit). When the
 //     queue is full it returns ErrQueueFull (fail closed: the gateway answers
 //     503) unless Config.FailOpen, which drops the event and counts it.
+//     Reserve/EnqueueReserved split that in two, so a caller can take the
+//     event's place before doing the work the event describes, and refuse
+//     the work when there is none.
 package trail
 
 import (
@@ -101,6 +104,10 @@ type Trail struct {
 	mu     sync.RWMutex // guards closed against sends on q
 	closed bool
 	q      chan item
+	// places counts the events in q plus the places reserved for events to
+	// come (Reserve); it never exceeds QueueSize, so a reserved event always
+	// finds room in q, whose capacity leaves flushSlack more for markers.
+	places atomic.Int64
 	broken atomic.Pointer[error]
 	done   chan struct{} // closed when the writer goroutines have stopped
 
@@ -148,7 +155,7 @@ func open(cfg Config, hold chan struct{}) (*Trail, error) {
 		}
 		t.chains = append(t.chains, w)
 	}
-	t.q = make(chan item, cfg.QueueSize)
+	t.q = make(chan item, cfg.QueueSize+flushSlack)
 	t.m = newMetrics(cfg.Registerer, cfg.Writer, t.classes, t.q)
 	t.done = make(chan struct{})
 	t.hold = hold

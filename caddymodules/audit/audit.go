@@ -18,15 +18,15 @@
 //
 // # Write guarantee
 //
-// Events go through the trail's bounded queue (trail.Enqueue: a channel
-// send, no disk on the request path). When the queue is full and the trail
-// fails closed, the request whose event was refused has already been
-// answered: it is counted (portcullis_audit_unaudited_requests_total) and
-// logged. From that moment every new request is refused with 503 before it
-// reaches any handler or the upstream, until an event is accepted again (the
-// refused requests' own events are the probes). So the requests that go
-// unaudited are at most those already in flight when the queue filled; with
-// `fail_open` nothing is refused and the trail counts what it drops.
+// Before the request goes on, the handler takes a place for its event in
+// the trail's bounded queue (trail.Reserve: two atomic operations, no disk
+// on the request path); the event fills it once the chain has answered. When
+// there is no place (the queue is full, or the trail is closed or broken)
+// the request is refused with 503 before it reaches any other handler or the
+// upstream, so no request is served unaudited, and the refusal is counted
+// (portcullis_audit_refused_requests_total). With `fail_open` such requests
+// are served and their events go through trail.Enqueue, which drops and
+// counts what does not fit.
 //
 // Caddyfile (no options):
 //
@@ -38,7 +38,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -46,6 +45,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/portcullis/portcullis/audit/trail"
 	"github.com/portcullis/portcullis/caddymodules/security"
 	"github.com/portcullis/portcullis/internal/auditreport"
 	"github.com/portcullis/portcullis/internal/httperr"
@@ -59,9 +59,6 @@ func init() {
 type Audit struct {
 	sink     security.AuditSink
 	failOpen bool
-	// refusing is set when an event was refused (queue full, trail closed)
-	// and cleared when one is accepted.
-	refusing *atomic.Bool
 	metrics  *metrics
 	logger   *zap.Logger
 }
@@ -93,7 +90,6 @@ func (h *Audit) Provision(ctx caddy.Context) error {
 
 func (h *Audit) setup(sink security.AuditSink, failOpen bool, reg prometheus.Registerer, logger *zap.Logger) {
 	h.sink, h.failOpen, h.logger = sink, failOpen, logger
-	h.refusing = new(atomic.Bool)
 	h.metrics = registerMetrics(reg)
 }
 
@@ -115,16 +111,23 @@ func (h *Audit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	}
 	st.w.ResponseWriter = w
 
-	var err error
-	if h.refusing.Load() && !h.failOpen {
-		st.rep.Deny("audit", auditreport.ReasonAuditUnavailable)
-		h.metrics.refused.Inc()
-		w.Header().Set("Retry-After", "1")
-		err = httperr.Write(&st.w, httperr.Body{Status: http.StatusServiceUnavailable, Code: "audit_unavailable",
-			Message: "the audit trail cannot take more events right now; try again shortly"})
-	} else {
-		err = next.ServeHTTP(&st.w, r.WithContext(auditreport.NewContext(r.Context(), &st.rep)))
+	reserved := true
+	if qerr := h.sink.Reserve(); qerr != nil {
+		reserved = false
+		if !h.failOpen {
+			h.metrics.refused.Inc()
+			w.Header().Set("Retry-After", "1")
+			return httperr.Write(w, httperr.Body{Status: http.StatusServiceUnavailable, Code: "audit_unavailable",
+				Message: "the audit trail cannot take more events right now; try again shortly"})
+		}
 	}
+	submitted := false
+	defer func() {
+		if reserved && !submitted { // a panic below: give the place back
+			h.sink.Unreserve()
+		}
+	}()
+	err := next.ServeHTTP(&st.w, r.WithContext(auditreport.NewContext(r.Context(), &st.rep)))
 
 	status := st.w.status
 	if err != nil {
@@ -139,14 +142,16 @@ func (h *Audit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		status = http.StatusOK // net/http's answer to a handler that wrote nothing
 	}
 	e := buildEvent(&st.rep, r, clientIP(r), status, st.w.bytes, time.Since(start), err != nil)
-	if qerr := h.sink.Enqueue(e); qerr != nil {
-		h.refusing.Store(true)
+	var qerr error
+	if reserved {
+		submitted = true
+		qerr = h.sink.EnqueueReserved(e)
+	} else {
+		qerr = h.sink.Enqueue(e) // failing open: dropped and counted by the trail when full
+	}
+	if qerr != nil && !errors.Is(qerr, trail.ErrQueueFull) {
 		h.metrics.unaudited.Inc()
-		h.logger.Error("audit event refused; new requests are refused until the trail accepts events again",
-			zap.String("request_id", id), zap.Error(qerr))
-	} else if h.refusing.Load() {
-		h.refusing.Store(false)
-		h.logger.Info("audit trail accepts events again; requests are served again")
+		h.logger.Error("audit event refused", zap.String("request_id", id), zap.Error(qerr))
 	}
 	return err
 }

@@ -46,6 +46,9 @@ type discard struct{}
 
 func (discard) Enqueue(*event.Event) error                 { return nil }
 func (discard) Record(context.Context, *event.Event) error { return nil }
+func (discard) Reserve() error                             { return nil }
+func (discard) EnqueueReserved(*event.Event) error         { return nil }
+func (discard) Unreserve()                                 {}
 
 // BenchmarkAuditHandler is what the audit handler adds to one request:
 // request id, report, counting writer, the event, and Enqueue.

@@ -18,9 +18,10 @@ import (
 // fakeSink is the trail as the handler sees it: it keeps what it is given,
 // and refuses events while full is set.
 type fakeSink struct {
-	mu     sync.Mutex
-	events []*event.Event
-	full   bool
+	mu       sync.Mutex
+	events   []*event.Event
+	full     bool
+	reserved int // places taken and not yet used
 }
 
 func (s *fakeSink) Enqueue(e *event.Event) error {
@@ -34,6 +35,33 @@ func (s *fakeSink) Enqueue(e *event.Event) error {
 }
 
 func (s *fakeSink) Record(_ context.Context, e *event.Event) error { return s.Enqueue(e) }
+
+func (s *fakeSink) Reserve() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.full {
+		return trail.ErrQueueFull
+	}
+	s.reserved++
+	return nil
+}
+
+func (s *fakeSink) EnqueueReserved(e *event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reserved == 0 {
+		return errors.New("EnqueueReserved without a reserved place")
+	}
+	s.reserved--
+	s.events = append(s.events, e)
+	return nil
+}
+
+func (s *fakeSink) Unreserve() {
+	s.mu.Lock()
+	s.reserved--
+	s.mu.Unlock()
+}
 
 func (s *fakeSink) setFull(full bool) {
 	s.mu.Lock()

@@ -18,7 +18,7 @@ func registerMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		unaudited: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "portcullis", Subsystem: "audit", Name: "unaudited_requests_total",
-			Help: "Requests answered whose audit event the trail refused (queue full or closed).",
+			Help: "Requests answered whose audit event the trail refused (closed or broken after the request began, or a malformed event).",
 		}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "portcullis", Subsystem: "audit", Name: "refused_requests_total",

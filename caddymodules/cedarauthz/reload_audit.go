@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/audit/event"
-	"github.com/portcullis/portcullis/caddymodules/security"
 	"github.com/portcullis/portcullis/internal/authz"
 	"github.com/portcullis/portcullis/internal/clock"
 )
@@ -22,7 +21,7 @@ const maxReason = 512
 // reloadRecorder writes a policy.reload event durably before each policy set
 // takes effect (DESIGN.md: privileged actions are audited first), and one
 // for each rejected set.
-func reloadRecorder(sink security.AuditSink) func(authz.ReloadEvent) error {
+func reloadRecorder(sink recorder) func(authz.ReloadEvent) error {
 	return func(ev authz.ReloadEvent) error {
 		e := PolicyReloadEvent(ev, clock.System)
 		ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
@@ -59,4 +58,10 @@ func PolicyReloadEvent(ev authz.ReloadEvent, clk clock.Clock) event.Event {
 		Details:  details,
 	}
 	return e
+}
+
+// recorder is the part of the audit trail that policy loads use: Record,
+// durable before the set takes effect.
+type recorder interface {
+	Record(context.Context, *event.Event) error
 }

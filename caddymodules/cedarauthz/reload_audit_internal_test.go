@@ -17,10 +17,6 @@ type recordingSink struct {
 	err      error
 }
 
-func (s *recordingSink) Enqueue(*event.Event) error {
-	return errors.New("policy loads must be recorded durably, not enqueued")
-}
-
 func (s *recordingSink) Record(ctx context.Context, e *event.Event) error {
 	if _, ok := ctx.Deadline(); !ok {
 		return errors.New("no deadline")

@@ -62,9 +62,14 @@ type AuditConfig struct {
 const MaxAuditQueueSize = 1 << 20
 
 // AuditSink is what the gateway's handlers need of the audit trail
-// (*trail.Trail): Enqueue for per-request events, Record for privileged
-// actions that must be durable before they take effect.
+// (*trail.Trail): Reserve then EnqueueReserved (or Unreserve) for
+// per-request events, so a request without a place for its event can be
+// refused before it is served; Enqueue when failing open; Record for
+// privileged actions that must be durable before they take effect.
 type AuditSink interface {
+	Reserve() error
+	EnqueueReserved(*event.Event) error
+	Unreserve()
 	Enqueue(*event.Event) error
 	Record(context.Context, *event.Event) error
 }
