@@ -162,9 +162,14 @@ type sharedTrail struct {
 	trail   *trail.Trail
 	keys    *shred.Keys
 	metrics *collectorSet
+	// stopRetention ends the retention loop; retained is closed when it has.
+	stopRetention context.CancelFunc
+	retained      chan struct{}
 }
 
 func (s *sharedTrail) Destruct() error {
+	s.stopRetention()
+	<-s.retained
 	err := s.trail.Close()
 	if s.keys != nil {
 		err = errors.Join(err, s.keys.Close())
@@ -172,7 +177,7 @@ func (s *sharedTrail) Destruct() error {
 	return err
 }
 
-func openTrail(c AuditConfig, m *collectorSet) (*sharedTrail, error) {
+func openTrail(c AuditConfig, m *collectorSet, logger *zap.Logger) (*sharedTrail, error) {
 	signer, err := trail.LoadOrCreateSigner(c.SigningKey)
 	if err != nil {
 		return nil, fmt.Errorf("audit: signing key: %w", err)
@@ -208,6 +213,12 @@ func openTrail(c AuditConfig, m *collectorSet) (*sharedTrail, error) {
 		}
 		return nil, fmt.Errorf("audit: opening the trail: %w", err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopRetention, s.retained = cancel, make(chan struct{})
+	go func() {
+		defer close(s.retained)
+		runRetention(ctx, s.trail, c.Dir, logger)
+	}()
 	return s, nil
 }
 
@@ -219,7 +230,7 @@ func (a *App) provisionAudit(ctx caddy.Context) error {
 	}
 	key := c.Dir + "\x00" + c.Writer
 	v, loaded, err := auditPool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		s, err := openTrail(c, newCollectorSet(ctx.GetMetricsRegistry()))
+		s, err := openTrail(c, newCollectorSet(ctx.GetMetricsRegistry()), a.logger.Named("audit"))
 		if s != nil {
 			s.key = key
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -27,7 +28,14 @@ type auditReaders struct {
 func (s *Server) openAuditReaders(ctx context.Context, cfg config.Audit) (err error) {
 	r := &auditReaders{}
 	s.audit = r
-	if r.index, err = index.Open(ctx, index.Options{Path: cfg.Index, Root: cfg.Dir, Clock: s.opts.clock}); err != nil {
+	onSync := func(_ index.SyncReport, err error) {
+		// A chain that stops indexing (a changed writer key, a malformed
+		// line) must be seen: queries would miss its newer events.
+		if err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error().Err(err).Msg("audit index: sync failed")
+		}
+	}
+	if r.index, err = index.Open(ctx, index.Options{Path: cfg.Index, Root: cfg.Dir, Clock: s.opts.clock, OnSync: onSync}); err != nil {
 		return fmt.Errorf("audit index: %w", err)
 	}
 	if r.holds, err = retention.OpenHolds(cfg.Dir); err != nil {
