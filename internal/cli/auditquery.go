@@ -59,7 +59,7 @@ at most 1000); the next page is given by --cursor, or every page with --all.
 				}
 			}
 			return a.print(map[string]any{"events": nonNil(events), "next_cursor": next}, func(w io.Writer) error {
-				if err := output.Table(w, []string{"TIME", "ACTION", "OUTCOME", "USER", "SOURCE", "REQUEST ID", "RESOURCE", "WRITER", "SEQ"}, eventRows(events)); err != nil {
+				if err := output.Table(w, []string{"TIME", "ACTION", "OUTCOME", "REASON", "STATUS", "USER", "SOURCE", "REQUEST ID", "RESOURCE", "WRITER", "SEQ"}, eventRows(events)); err != nil {
 					return err
 				}
 				if next != "" {
@@ -82,7 +82,13 @@ type ecsSummary struct {
 	Event     struct {
 		Action  string `json:"action"`
 		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
 	} `json:"event"`
+	HTTP *struct {
+		Response *struct {
+			StatusCode int `json:"status_code"`
+		} `json:"response"`
+	} `json:"http"`
 	User *struct {
 		ID string `json:"id"`
 	} `json:"user"`
@@ -105,7 +111,10 @@ func eventRows(events []client.AuditRecord) [][]string {
 	for _, r := range events {
 		var e ecsSummary
 		_ = json.Unmarshal(r.Event, &e) // a malformed event shows as dashes
-		var user, source, reqID, resource string
+		var user, source, reqID, resource, status string
+		if e.HTTP != nil && e.HTTP.Response != nil && e.HTTP.Response.StatusCode != 0 {
+			status = strconv.Itoa(e.HTTP.Response.StatusCode)
+		}
 		if e.User != nil {
 			user = e.User.ID
 		}
@@ -121,7 +130,7 @@ func eventRows(events []client.AuditRecord) [][]string {
 				resource = p.Resource.ID
 			}
 		}
-		rows = append(rows, []string{output.Time(r.Time), e.Event.Action, e.Event.Outcome, user, source, reqID, resource,
+		rows = append(rows, []string{output.Time(r.Time), e.Event.Action, e.Event.Outcome, e.Event.Reason, status, user, source, reqID, resource,
 			r.Writer, strconv.FormatUint(r.Seq, 10)})
 	}
 	return rows
