@@ -159,6 +159,7 @@ func startGateways(ctx context.Context, o Options, configs, chain []string, upst
 			g.RedisURL = o.RedisURL
 		}
 		name := fmt.Sprintf("gateway-%d-%d", i, map[Load]int{LoadReusedToken: 1, LoadDistinctToken: 2}[load])
+		g.AuditDir = filepath.Join(o.WorkDir, name+"-audit", "trail")
 		cfgPath := filepath.Join(o.WorkDir, name+".Caddyfile")
 		if err := os.WriteFile(cfgPath, []byte(g.Caddyfile()), 0o600); err != nil {
 			stopAll()

@@ -2,6 +2,7 @@ package loadbench
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -16,6 +17,9 @@ type Gateway struct {
 	// RedisURL, when set, configures the portcullis app with Redis, so
 	// rate_limit shares its limits through it.
 	RedisURL string
+	// AuditDir is the trail directory of the portcullis app's audit block,
+	// written when Chain has "audit"; its keys go beside it.
+	AuditDir string
 	// Settings for the chain's handlers.
 	ChainSettings ChainSettings
 }
@@ -35,6 +39,8 @@ type ChainSettings struct {
 // the benchmark measures the cost of checking, not of refusing.
 func directiveBlock(name string, s ChainSettings) string {
 	switch name {
+	case "audit":
+		return "\taudit\n"
 	case "rate_limit":
 		return `	rate_limit {
 		zone bench {
@@ -82,7 +88,7 @@ func directiveBlock(name string, s ChainSettings) string {
 
 // KnownDirectives are the chain directives the benchmark knows how to
 // configure, in chain order.
-var KnownDirectives = []string{"rate_limit", "jwt_auth", "mfa_stepup", "cedar_authz"}
+var KnownDirectives = []string{"audit", "rate_limit", "jwt_auth", "mfa_stepup", "cedar_authz"}
 
 // Caddyfile renders the gateway's configuration: admin on its own port, no
 // automatic HTTPS, no access log (Caddy logs requests only when a site has a
@@ -90,8 +96,16 @@ var KnownDirectives = []string{"rate_limit", "jwt_auth", "mfa_stepup", "cedar_au
 func (g Gateway) Caddyfile() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "{\n\tadmin 127.0.0.1:%d\n\tpersist_config off\n\tauto_https off\n", g.AdminPort)
-	if g.RedisURL != "" {
-		fmt.Fprintf(&b, "\tportcullis {\n\t\tredis %s\n\t}\n", quote(g.RedisURL))
+	audit := slices.Contains(g.Chain, "audit")
+	if g.RedisURL != "" || audit {
+		b.WriteString("\tportcullis {\n")
+		if g.RedisURL != "" {
+			fmt.Fprintf(&b, "\t\tredis %s\n", quote(g.RedisURL))
+		}
+		if audit {
+			fmt.Fprintf(&b, "\t\taudit {\n\t\t\tdir %s\n\t\t}\n", quote(g.AuditDir))
+		}
+		b.WriteString("\t}\n")
 	}
 	b.WriteString("}\n\n")
 	fmt.Fprintf(&b, "http://127.0.0.1:%d {\n", g.Port)

@@ -30,8 +30,8 @@ func TestGatewayCaddyfile(t *testing.T) {
 	}
 
 	chain := loadbench.Gateway{AdminPort: 2019, Port: 8080, Upstream: "127.0.0.1:9000", ChainSettings: s,
-		Chain: loadbench.KnownDirectives, RedisURL: "redis://127.0.0.1:6379/0"}.Caddyfile()
-	order := []string{"portcullis {", "redis redis://127.0.0.1:6379/0", "rate_limit {", "jwt_auth {", `jwks "/tmp/a dir/jwks.json"`,
+		Chain: loadbench.KnownDirectives, RedisURL: "redis://127.0.0.1:6379/0", AuditDir: "/work/gw audit/trail"}.Caddyfile()
+	order := []string{"portcullis {", "redis redis://127.0.0.1:6379/0", "audit {", `dir "/work/gw audit/trail"`, "\taudit\n", "rate_limit {", "jwt_auth {", `jwks "/tmp/a dir/jwks.json"`,
 		"mfa_stepup @changes {", "cedar_authz {", "policies /repo/policies", "environment production", "reverse_proxy"}
 	last := -1
 	for _, want := range order {

@@ -132,7 +132,8 @@ var ErrUnknownDirective = errors.New("directive not in this Caddy build")
 // CheckDirective adapts a site holding only the directive's block, so a
 // missing module and a syntax the handler does not accept are told apart.
 func CheckDirective(caddyBin, dir, name string, s ChainSettings) error {
-	g := Gateway{AdminPort: 1, Port: 1, Upstream: "127.0.0.1:1", Chain: []string{name}, ChainSettings: s}
+	g := Gateway{AdminPort: 1, Port: 1, Upstream: "127.0.0.1:1", Chain: []string{name}, ChainSettings: s,
+		AuditDir: filepath.Join(dir, "check-audit", "trail")}
 	path := filepath.Join(dir, "check-"+name+".Caddyfile")
 	if err := os.WriteFile(path, []byte(g.Caddyfile()), 0o600); err != nil {
 		return err
