@@ -6,17 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/portcullis/portcullis/internal/sqlitefile"
 )
-
-// busyTimeout is how long a statement waits for another process's write.
-const busyTimeout = 10 * time.Second
 
 const keySize = 32 // AES-256
 
@@ -31,70 +24,26 @@ func openDB(path string) (*sql.DB, error) {
 	if path == "" {
 		return nil, errors.New("audit shred: the key store needs a file path")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("audit shred: creating the directory of %s: %w", path, err)
+	ctx, cancel := context.WithTimeout(context.Background(), sqlitefile.BusyTimeout)
+	defer cancel()
+	if err := sqlitefile.Prepare(ctx, path); err != nil {
+		return nil, fmt.Errorf("audit shred: %w", err)
 	}
-	// SQLite gives its -wal and -shm files the mode of the database file.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("audit shred: opening %s: %w", path, err)
-	}
-	f.Close()
-	q := url.Values{"_pragma": {
-		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+	db, err := sql.Open("sqlite", sqlitefile.DSN(path,
 		// Deleted key bytes are overwritten with zeros, in the file and
 		// in the WAL frames the delete writes.
 		"secure_delete(ON)",
 		"synchronous(FULL)",
-	}}
-	// BEGIN IMMEDIATE: the create transaction takes the write lock up front
-	// instead of failing with SQLITE_BUSY when it upgrades from a read.
-	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
-	db, err := sql.Open("sqlite", dsn)
+	))
 	if err != nil {
 		return nil, fmt.Errorf("audit shred: opening %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	ctx, cancel := context.WithTimeout(context.Background(), busyTimeout)
-	defer cancel()
-	if err := useWAL(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("audit shred: %s: %w", path, err)
-	}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("audit shred: creating the key table in %s: %w", path, err)
 	}
 	return db, nil
-}
-
-// useWAL switches the file to WAL mode (a property of the file). On a fresh
-// file another process opening it at the same moment can make the switch fail
-// with SQLITE_BUSY at once, without the busy handler, so it is retried.
-func useWAL(ctx context.Context, db *sql.DB) error {
-	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		var mode string
-		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
-		switch {
-		case err == nil && mode == "wal":
-			return nil
-		case err == nil:
-			return fmt.Errorf("stays in journal mode %q, want wal", mode)
-		case !isBusy(err):
-			return fmt.Errorf("switching to WAL: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("switching to WAL: %w", err)
-		case <-time.After(wait):
-		}
-	}
-}
-
-func isBusy(err error) bool {
-	var le *sqlite.Error
-	return errors.As(err, &le) && le.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // loadKey reads subject's key; with create it first makes one when absent.

@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/portcullis/portcullis/internal/sqlitefile"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
 )
 
@@ -42,12 +40,6 @@ type Config struct {
 	// postgres.
 	MaxOpenConns int
 }
-
-// sqliteBusyTimeout is how long a SQLite writer waits for another writer
-// before failing. Writers of this process take turns before they reach
-// SQLite (see writeSlot); this is for another process on the same file,
-// e.g. `secretsd bootstrap` beside the server.
-const sqliteBusyTimeout = 10 * time.Second
 
 // Open connects to the database described by cfg, applies any pending
 // migrations, and returns the Store. It refuses a database whose schema is
@@ -94,35 +86,15 @@ func openSQLite(ctx context.Context, cfg Config) (reads, writes *sql.DB, err err
 	if cfg.Path == "" {
 		return nil, nil, errors.New("store: sqlite needs a database file path")
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("store: creating the directory of %s: %w", cfg.Path, err)
+	if err := sqlitefile.Prepare(ctx, cfg.Path); err != nil {
+		return nil, nil, fmt.Errorf("store: %w", err)
 	}
-	// Create the file ourselves so that it is private from the first byte;
-	// SQLite gives its -wal and -shm files the mode of the database file.
-	f, err := os.OpenFile(cfg.Path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: opening %s: %w", cfg.Path, err)
-	}
-	f.Close()
-	if err := sqliteUseWAL(ctx, cfg.Path); err != nil {
-		return nil, nil, err
-	}
-
-	// WAL mode is a property of the file, set above once for all
-	// connections.
 	pragmas := []string{
-		fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
 		"synchronous(NORMAL)", // durable across application crashes in WAL mode
 		"foreign_keys(1)",
 	}
 	dsn := func(more ...string) string {
-		q := url.Values{"_pragma": append(slices.Clone(pragmas), more...)}
-		// BEGIN IMMEDIATE takes the write lock up front. With the default
-		// deferred BEGIN, two transactions that read and then write deadlock
-		// and one fails with SQLITE_BUSY at once, without waiting for
-		// busy_timeout.
-		q.Set("_txlock", "immediate")
-		return (&url.URL{Scheme: "file", OmitHost: true, Path: cfg.Path, RawQuery: q.Encode()}).String()
+		return sqlitefile.DSN(cfg.Path, append(slices.Clone(pragmas), more...)...)
 	}
 	// The writer leaves most of the checkpointing to the checkpointer (see
 	// there).
@@ -170,40 +142,4 @@ func openPostgres(cfg Config) (*sql.DB, error) {
 	db.SetMaxIdleConns(min(n, 4))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
-}
-
-// sqliteUseWAL puts the database file in WAL mode, which then persists in
-// the file. Switching a fresh file needs an exclusive lock, and SQLite
-// answers SQLITE_BUSY at once, without its busy handler, when another
-// connection (another node starting at the same moment) holds a shared lock
-// it would otherwise deadlock with; so the switch is retried here until
-// sqliteBusyTimeout.
-func sqliteUseWAL(ctx context.Context, path string) error {
-	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: url.Values{
-		"_pragma": {fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds())},
-	}.Encode()}).String()
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return fmt.Errorf("store: opening %s: %w", path, err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, sqliteBusyTimeout)
-	defer cancel()
-	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-		var mode string
-		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
-		switch {
-		case err == nil && mode == "wal":
-			return nil
-		case err == nil:
-			return fmt.Errorf("store: %s stays in journal mode %q, want wal", path, mode)
-		case !isSQLiteBusy(err):
-			return fmt.Errorf("store: connecting to sqlite: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("store: connecting to sqlite: %w", err)
-		case <-time.After(wait):
-		}
-	}
 }

@@ -196,9 +196,3 @@ var errMissingReference = fmt.Errorf("the user or session it belongs to does not
 func notFound(what string) error { return fmt.Errorf("store: %s: %w", what, ErrNotFound) }
 
 var _ Store = (*sqlStore)(nil)
-
-// isSQLiteBusy reports SQLITE_BUSY and its extended codes.
-func isSQLiteBusy(err error) bool {
-	var le *sqlite.Error
-	return errors.As(err, &le) && le.Code()&0xff == sqlite3.SQLITE_BUSY
-}
