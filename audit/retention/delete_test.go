@@ -43,7 +43,7 @@ func TestRetentionLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	due, held, err := retention.Plan(c.dir, event.Standard, now, list)
+	due, held, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, now, list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestRetentionLifecycle(t *testing.T) {
 		t.Fatalf("with the hold: due %v, held %d; want [1], none held yet (only segment 1 has expired)", got, held)
 	}
 	now = day(2024, 6, 1) // every sealed segment has expired
-	due, held, err = retention.Plan(c.dir, event.Standard, now, list)
+	due, held, err = retention.Plan(c.dir, event.Standard, retention.Periods{}, now, list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestRetentionLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ = holds.List()
-	due, held, err = retention.Plan(c.dir, event.Standard, now, list)
+	due, held, err = retention.Plan(c.dir, event.Standard, retention.Periods{}, now, list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestDeleteRefusesAPlanThatDoesNotFit(t *testing.T) {
 		c.segment(t, day(2020, 1, 1+i))
 	}
 	now := day(2030, 1, 1)
-	due, _, err := retention.Plan(c.dir, event.Standard, now, nil)
+	due, _, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, now, nil)
 	if err != nil || len(due) != 3 {
 		t.Fatalf("Plan = %v, %v", segNums(due), err)
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/portcullis/portcullis/audit/event"
 )
 
-// Plan lists the segments of the chain in dir (retention class class) that may
-// be deleted at now: sealed (not the segment being written), every record
+// Plan lists the segments of the chain in dir (retention class class, kept
+// for periods.ExpiresAt; the zero Periods is the defaults) that may be
+// deleted at now: sealed (not the segment being written), every record
 // expired, no hold overlapping [From, To], and only a prefix of the chain (a
 // segment is never deleted while an older one is kept). held counts the
 // expired segments kept for a hold.
@@ -21,7 +22,11 @@ import (
 // milliseconds). A sealed segment that cannot be read that way (no final
 // checkpoint, no @timestamp) is an error rather than kept quietly: the chain
 // needs looking at (chain.Verify).
-func Plan(dir string, class event.Retention, now time.Time, holds []Hold) (due []Segment, held int, err error) {
+func Plan(dir string, class event.Retention, periods Periods, now time.Time, holds []Hold) (due []Segment, held int, err error) {
+	// A bad period could expire everything at once: delete nothing.
+	if err := periods.Validate(); err != nil {
+		return nil, 0, err
+	}
 	nums, err := chain.Segments(dir)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit retention: %w", err)
@@ -39,7 +44,7 @@ func Plan(dir string, class event.Retention, now time.Time, holds []Hold) (due [
 		if err != nil {
 			return nil, 0, err
 		}
-		if class.ExpiresAt(seg.To).After(now) {
+		if periods.ExpiresAt(class, seg.To).After(now) {
 			break
 		}
 		if blocked || heldByAny(holds, seg) {

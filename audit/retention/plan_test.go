@@ -1,6 +1,7 @@
 package retention_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestPlanStandardKeeps365Days(t *testing.T) {
 	c.segment(t, now.AddDate(0, 0, -364))
 	c.segment(t, now) // being written
 
-	due, held, err := retention.Plan(c.dir, event.Standard, now, nil)
+	due, held, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,20 +43,31 @@ func TestPlanStandardKeeps365Days(t *testing.T) {
 func TestPlanExpiryBoundaries(t *testing.T) {
 	t.Parallel()
 	leap := day(2024, 2, 29)
+	var defaults retention.Periods
+	days30 := retention.Periods{Standard: retention.Period{Days: 30}}
+	years10 := retention.Periods{BreakGlass: retention.Period{Years: 10}}
 	cases := []struct {
 		name    string
 		class   event.Retention
+		periods retention.Periods
 		written time.Time
 		now     time.Time
 		due     bool
 	}{
-		{"standard, exactly 365 days later", event.Standard, day(2024, 1, 1), day(2024, 12, 31), true},
-		{"standard, a second before 365 days", event.Standard, day(2024, 1, 1), day(2024, 12, 31).Add(-time.Second), false},
-		{"break-glass on a leap day, 2031-03-01 by calendar", event.BreakGlassRetention, leap, day(2031, 3, 1), true},
-		{"break-glass on a leap day, a second before", event.BreakGlassRetention, leap, day(2031, 3, 1).Add(-time.Second), false},
-		{"break-glass, 7×365 days is not 7 years", event.BreakGlassRetention, leap, leap.AddDate(0, 0, 7*365), false},
-		{"break-glass after 6 years", event.BreakGlassRetention, leap, day(2030, 3, 1), false},
-		{"standard rules do not apply to break-glass", event.BreakGlassRetention, leap, leap.AddDate(1, 0, 1), false},
+		{"standard, exactly 365 days later", event.Standard, defaults, day(2024, 1, 1), day(2024, 12, 31), true},
+		{"standard, a second before 365 days", event.Standard, defaults, day(2024, 1, 1), day(2024, 12, 31).Add(-time.Second), false},
+		{"break-glass on a leap day, 2031-03-01 by calendar", event.BreakGlassRetention, defaults, leap, day(2031, 3, 1), true},
+		{"break-glass on a leap day, a second before", event.BreakGlassRetention, defaults, leap, day(2031, 3, 1).Add(-time.Second), false},
+		{"break-glass, 7×365 days is not 7 years", event.BreakGlassRetention, defaults, leap, leap.AddDate(0, 0, 7*365), false},
+		{"break-glass after 6 years", event.BreakGlassRetention, defaults, leap, day(2030, 3, 1), false},
+		{"standard rules do not apply to break-glass", event.BreakGlassRetention, defaults, leap, leap.AddDate(1, 0, 1), false},
+		{"spelled-out defaults act as the zero Periods", event.BreakGlassRetention, retention.DefaultPeriods(), leap, day(2031, 3, 1), true},
+		{"configured 30d standard, 30 days later", event.Standard, days30, day(2024, 2, 1), day(2024, 3, 2), true},
+		{"configured 30d standard, a second before", event.Standard, days30, day(2024, 2, 1), day(2024, 3, 2).Add(-time.Second), false},
+		{"configured 30d standard leaves break-glass at 7 years", event.BreakGlassRetention, days30, leap, day(2031, 3, 1).Add(-time.Second), false},
+		{"configured 10y break-glass, 7 years on is kept", event.BreakGlassRetention, years10, leap, day(2031, 3, 1), false},
+		{"configured 10y break-glass from a leap day, 2034-03-01", event.BreakGlassRetention, years10, leap, day(2034, 3, 1), true},
+		{"configured 10y break-glass leaves standard at 365 days", event.Standard, years10, day(2024, 1, 1), day(2024, 12, 31), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +75,7 @@ func TestPlanExpiryBoundaries(t *testing.T) {
 			c := newChain(t)
 			c.segment(t, tc.written)
 			c.segment(t, tc.now)
-			due, _, err := retention.Plan(c.dir, tc.class, tc.now, nil)
+			due, _, err := retention.Plan(c.dir, tc.class, tc.periods, tc.now, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,6 +83,22 @@ func TestPlanExpiryBoundaries(t *testing.T) {
 				t.Fatalf("due = %v, want due %v", segNums(due), tc.due)
 			}
 		})
+	}
+}
+
+func TestPlanRefusesABadPeriod(t *testing.T) {
+	t.Parallel()
+	c := newChain(t)
+	c.segment(t, day(2020, 1, 1))
+	c.segment(t, day(2025, 1, 1))
+	for _, ps := range []retention.Periods{
+		{Standard: retention.Period{Days: -1}},
+		{BreakGlass: retention.Period{Years: 101}},
+	} {
+		due, _, err := retention.Plan(c.dir, event.Standard, ps, day(2025, 1, 1), nil)
+		if !errors.Is(err, retention.ErrBadPeriod) || len(due) != 0 {
+			t.Errorf("Plan with %+v = %v, %v; want ErrBadPeriod and nothing due", ps, segNums(due), err)
+		}
 	}
 }
 
@@ -84,7 +112,7 @@ func TestPlanDeletesOnlyWholeExpiredPrefix(t *testing.T) {
 	c.segment(t, now.AddDate(-2, 0, 0), now.AddDate(0, -1, 0))
 	c.segment(t, now.AddDate(-2, 0, 0))
 	c.segment(t, now)
-	due, held, err := retention.Plan(c.dir, event.Standard, now, nil)
+	due, held, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +125,11 @@ func TestPlanNeverDeletesTheLastSegment(t *testing.T) {
 	t.Parallel()
 	c := newChain(t)
 	now := day(2030, 1, 1)
-	if due, _, err := retention.Plan(c.dir, event.Standard, now, nil); err != nil || len(due) != 0 {
+	if due, _, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, now, nil); err != nil || len(due) != 0 {
 		t.Fatalf("empty chain: due = %v, %v", segNums(due), err)
 	}
 	c.segment(t, day(2020, 1, 1), day(2020, 1, 2))
-	if due, _, err := retention.Plan(c.dir, event.Standard, now, nil); err != nil || len(due) != 0 {
+	if due, _, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, now, nil); err != nil || len(due) != 0 {
 		t.Fatalf("one segment: due = %v, %v; want none", segNums(due), err)
 	}
 }
@@ -137,7 +165,7 @@ func TestPlanLegalHolds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.hold.ID, tc.hold.Reason = "h1", "litigation"
-			due, held, err := retention.Plan(c.dir, event.Standard, now, []retention.Hold{tc.hold})
+			due, held, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, now, []retention.Hold{tc.hold})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +186,7 @@ func TestPlanRefusesUnreadableSegments(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := retention.Plan(c.dir, event.Standard, day(2030, 1, 1), nil)
+	_, _, err := retention.Plan(c.dir, event.Standard, retention.Periods{}, day(2030, 1, 1), nil)
 	if err == nil || !strings.Contains(err.Error(), "@timestamp") {
 		t.Fatalf("Plan = %v, want an error about the missing @timestamp", err)
 	}

@@ -1,7 +1,8 @@
 // Package retention deletes what the trail may no longer keep: whole sealed
 // segments of a chain whose every record is past its class's retention
-// (event.Retention.ExpiresAt, calendar arithmetic), unless a legal hold covers
-// any part of them. Before deleting, it writes a signed anchor (see
+// period (Periods, configurable per class; by default
+// event.Retention.ExpiresAt's; calendar arithmetic), unless a legal hold
+// covers any part of them. Before deleting, it writes a signed anchor (see
 // chain.WriteAnchor) so the shortened chain still verifies from its new
 // first segment. The caller audits the deletion before calling Delete.
 package retention

@@ -19,7 +19,7 @@ type RetentionResult struct {
 }
 
 // Retain applies retention at now to this writer's chains: it plans each
-// chain's deletion (retention.Plan), records an audit.retention event per
+// chain's deletion (retention.Plan, with Config.Retention's periods), records an audit.retention event per
 // chain with something to delete (durably, before deleting), then deletes.
 // A chain whose deletion cannot be recorded is left whole. A failed deletion
 // is recorded as a failed audit.retention. Every chain is tried; the error
@@ -32,7 +32,7 @@ func (t *Trail) Retain(ctx context.Context, now time.Time, holds []retention.Hol
 			return out, errors.Join(append(errs, err)...)
 		}
 		dir := ChainDir(t.cfg.Root, t.cfg.Writer, class)
-		due, held, err := retention.Plan(dir, class, now, holds)
+		due, held, err := retention.Plan(dir, class, t.cfg.Retention, now, holds)
 		res := RetentionResult{Class: class, Held: held}
 		if err != nil {
 			out = append(out, res)

@@ -2,6 +2,7 @@ package trail_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"testing"
@@ -14,12 +15,14 @@ import (
 )
 
 // retentionTrail writes 40 standard and 40 break-glass events at start into
-// small segments, so that most of each chain is sealed.
-func retentionTrail(t *testing.T, start time.Time) (trail.Config, *trail.Trail, *clock.Manual) {
+// small segments, so that most of each chain is sealed; the trail keeps
+// them for periods.
+func retentionTrail(t *testing.T, start time.Time, periods retention.Periods) (trail.Config, *trail.Trail, *clock.Manual) {
 	t.Helper()
 	clk := clock.NewManual(start)
 	cfg := config(t)
 	cfg.Clock = clk
+	cfg.Retention = periods
 	cfg.Chain.SegmentBytes = 4 << 10
 	tr := open(t, cfg)
 	ctx := context.Background()
@@ -48,7 +51,7 @@ func retentionTrail(t *testing.T, start time.Time) (trail.Config, *trail.Trail, 
 func TestRetainDeletesExpiredSegmentsAndAuditsIt(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
-	cfg, tr, clk := retentionTrail(t, start)
+	cfg, tr, clk := retentionTrail(t, start, retention.Periods{})
 	clk.Set(start.AddDate(1, 0, 1)) // 366 days: standard expired, break-glass kept 7 years
 	before := readChain(t, trail.ChainDir(cfg.Root, cfg.Writer, event.Standard))
 	res, err := tr.Retain(context.Background(), clk.Now(), nil)
@@ -106,7 +109,7 @@ func TestRetainDeletesExpiredSegmentsAndAuditsIt(t *testing.T) {
 func TestRetainKeepsWhatALegalHoldCovers(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	cfg, tr, clk := retentionTrail(t, start)
+	cfg, tr, clk := retentionTrail(t, start, retention.Periods{})
 	clk.Set(start.AddDate(8, 0, 0)) // everything expired, break-glass too
 	holds := []retention.Hold{{ID: "case-1", Reason: "litigation", From: start.Add(-time.Hour), To: start.Add(time.Hour)}}
 	before := readChain(t, trail.ChainDir(cfg.Root, cfg.Writer, event.Standard))
@@ -124,4 +127,57 @@ func TestRetainKeepsWhatALegalHoldCovers(t *testing.T) {
 		t.Errorf("a held chain changed: %d records before, %d after", len(before), len(after))
 	}
 	verifyIntact(t, cfg.Root)
+}
+
+// A configured period replaces the default: 30 days standard deletes what
+// 365 days would keep, and leaves break-glass at its 7 years.
+func TestRetainHonoursConfiguredPeriods(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	at := start.AddDate(0, 0, 40) // past 30 days and a month, well within 365
+	cases := []struct {
+		name       string
+		periods    retention.Periods
+		standard   bool // standard segments deleted
+		breakGlass bool
+	}{
+		{"default 365 days keeps a month-old chain", retention.Periods{}, false, false},
+		{"configured 30d standard deletes it", retention.Periods{Standard: retention.Period{Days: 30}}, true, false},
+		{"configured 1m break-glass deletes only break-glass", retention.Periods{BreakGlass: retention.Period{Months: 1}}, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, tr, clk := retentionTrail(t, start, tc.periods)
+			clk.Set(at)
+			res, err := tr.Retain(context.Background(), clk.Now(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				want := tc.standard
+				if r.Class == event.BreakGlassRetention {
+					want = tc.breakGlass
+				}
+				if got := len(r.Deleted) > 0; got != want {
+					t.Errorf("%s: deleted %d segments, want deletion %v", r.Class, len(r.Deleted), want)
+				}
+			}
+			verifyIntact(t, cfg.Root)
+		})
+	}
+}
+
+func TestRetainRefusesABadPeriod(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	cfg, tr, clk := retentionTrail(t, start, retention.Periods{Standard: retention.Period{Days: -1}})
+	before := readChain(t, trail.ChainDir(cfg.Root, cfg.Writer, event.Standard))
+	_, err := tr.Retain(context.Background(), clk.Now(), nil)
+	if !errors.Is(err, retention.ErrBadPeriod) {
+		t.Fatalf("Retain = %v, want ErrBadPeriod", err)
+	}
+	if after := readChain(t, trail.ChainDir(cfg.Root, cfg.Writer, event.Standard)); len(after) != len(before) {
+		t.Fatalf("a bad period changed the chain: %d records before, %d after", len(before), len(after))
+	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/portcullis/portcullis/audit/chain"
 	"github.com/portcullis/portcullis/audit/event"
 	"github.com/portcullis/portcullis/audit/pseudo"
+	"github.com/portcullis/portcullis/audit/retention"
 	"github.com/portcullis/portcullis/audit/shred"
 	"github.com/portcullis/portcullis/internal/clock"
 )
@@ -81,6 +82,9 @@ type Config struct {
 	// Chain tunes the chains (segment size, checkpoint period); Signer, KeyID
 	// and Clock are filled from this Config.
 	Chain chain.Options
+	// Retention is how long each class's events are kept (Retain). A zero
+	// field is the class's default: 365 days standard, 7 years break-glass.
+	Retention retention.Periods
 	// Clock stamps events that have no timestamp, checkpoints and retention.
 	Clock clock.Clock
 	// Registerer receives the trail's metrics; nil registers nothing.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/portcullis/portcullis/audit/event"
 	"github.com/portcullis/portcullis/audit/pseudo"
+	"github.com/portcullis/portcullis/audit/retention"
 	"github.com/portcullis/portcullis/audit/shred"
 	"github.com/portcullis/portcullis/audit/trail"
 )
@@ -55,6 +58,23 @@ type AuditConfig struct {
 	// dropped and counted) instead of refusing them with 503. Default: false
 	// (fail closed).
 	FailOpen bool `json:"fail_open,omitempty"`
+
+	// RetentionStandard is how long standard events are kept, by calendar
+	// date: a number and y (years), m (months) or d (days), combined in that
+	// order ("365d", "18m", "1y6m"). Default: "365d".
+	RetentionStandard string `json:"retention_standard,omitempty"`
+
+	// RetentionBreakGlass is how long break-glass events are kept, in the
+	// form of RetentionStandard. Default: "7y".
+	RetentionBreakGlass string `json:"retention_break_glass,omitempty"`
+
+	// Fields sets the pseudonymisation of personal fields before events are
+	// written: field (user.id, user.name, user.email, source.ip,
+	// source.address) to mode (pseudonymise, truncate for addresses only,
+	// keep, drop). Fields not named keep the default: user fields
+	// pseudonymised, source addresses truncated. secretsd's [audit] fields
+	// must say the same, so that both programs write one person alike.
+	Fields map[string]pseudo.Mode `json:"fields,omitempty"`
 }
 
 // MaxAuditQueueSize bounds queue_size: a queued event holds about 1 KiB, so
@@ -142,7 +162,42 @@ func (c AuditConfig) resolved() (AuditConfig, error) {
 	if c.QueueSize < 0 || c.QueueSize > MaxAuditQueueSize {
 		return c, fmt.Errorf("audit: queue_size %d is out of range [1, %d]", c.QueueSize, MaxAuditQueueSize)
 	}
+	if c.RetentionStandard == "" {
+		c.RetentionStandard = retention.DefaultPeriods().Standard.String()
+	}
+	if c.RetentionBreakGlass == "" {
+		c.RetentionBreakGlass = retention.DefaultPeriods().BreakGlass.String()
+	}
+	if _, err := c.retentionPeriods(); err != nil {
+		return c, err
+	}
+	for field, mode := range c.Fields {
+		if err := checkFieldMode(field, mode); err != nil {
+			return c, fmt.Errorf("audit: fields: %w", err)
+		}
+	}
 	return c, nil
+}
+
+// retentionPeriods are RetentionStandard and RetentionBreakGlass as the
+// trail takes them.
+func (c AuditConfig) retentionPeriods() (retention.Periods, error) {
+	var ps retention.Periods
+	var err error
+	if ps.Standard, err = retention.ParsePeriod(c.RetentionStandard); err != nil {
+		return ps, fmt.Errorf("audit: retention_standard: %w", err)
+	}
+	if ps.BreakGlass, err = retention.ParsePeriod(c.RetentionBreakGlass); err != nil {
+		return ps, fmt.Errorf("audit: retention_break_glass: %w", err)
+	}
+	return ps, nil
+}
+
+// equal reports whether c and o configure the same trail.
+func (c AuditConfig) equal(o AuditConfig) bool {
+	same := maps.Equal(c.Fields, o.Fields) // nil and empty alike
+	c.Fields, o.Fields = nil, nil
+	return same && reflect.DeepEqual(c, o)
 }
 
 func within(path, dir string) bool {
@@ -186,9 +241,13 @@ func openTrail(c AuditConfig, m *collectorSet, logger *zap.Logger) (*sharedTrail
 	if err != nil {
 		return nil, fmt.Errorf("audit: pseudonym key: %w", err)
 	}
-	p, err := pseudo.New(pseudo.Config{Keys: []pseudo.Key{k}})
+	p, err := pseudo.New(pseudo.Config{Keys: []pseudo.Key{k}, Fields: c.Fields})
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
+	}
+	periods, err := c.retentionPeriods()
+	if err != nil {
+		return nil, err
 	}
 	s := &sharedTrail{cfg: c, metrics: m}
 	if c.SubjectKeys != "" {
@@ -205,6 +264,7 @@ func openTrail(c AuditConfig, m *collectorSet, logger *zap.Logger) (*sharedTrail
 		Keys:          s.keys,
 		QueueSize:     c.QueueSize,
 		FailOpen:      c.FailOpen,
+		Retention:     periods,
 		Registerer:    m,
 	})
 	if err != nil {
@@ -244,7 +304,7 @@ func (a *App) provisionAudit(ctx caddy.Context) error {
 	if loaded {
 		// Each config has its own metrics registry: show the trail's there too.
 		s.metrics.registerIn(ctx.GetMetricsRegistry())
-		if s.cfg != c {
+		if !s.cfg.equal(c) {
 			a.logger.Warn("audit settings other than dir and writer changed; they take effect when the gateway restarts",
 				zap.String("dir", c.Dir), zap.String("writer", c.Writer))
 		}

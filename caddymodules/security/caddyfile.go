@@ -10,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/portcullis/portcullis/audit/pseudo"
+	"github.com/portcullis/portcullis/audit/retention"
 	"github.com/portcullis/portcullis/internal/revocation"
 )
 
@@ -35,6 +37,9 @@ func init() {
 //	        subject_keys <path>            # default none
 //	        queue_size <n>                 # default 65536
 //	        fail_open                      # default: fail closed (503)
+//	        retention_standard <period>    # default 365d (y, m, d: "18m", "1y6m")
+//	        retention_break_glass <period> # default 7y
+//	        field <name> <mode>            # repeatable; e.g. field user.name drop
 //	    }
 //	}
 func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
@@ -201,8 +206,41 @@ func parseAudit(d *caddyfile.Dispenser) (*AuditConfig, error) {
 				return nil, d.ArgErr()
 			}
 			c.FailOpen = true
+		case "retention_standard", "retention_break_glass":
+			if !d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			v := d.Val()
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			if _, err := retention.ParsePeriod(v); err != nil {
+				return nil, d.Errf("audit: %s: %v", name, err)
+			}
+			if name == "retention_standard" {
+				c.RetentionStandard = v
+			} else {
+				c.RetentionBreakGlass = v
+			}
+		case "field":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return nil, d.Errf("audit: field takes a field and a mode, e.g. %q", "field user.name drop")
+			}
+			field, mode := args[0], pseudo.Mode(args[1])
+			if err := checkFieldMode(field, mode); err != nil {
+				return nil, d.Errf("audit: %v", err)
+			}
+			if _, seen := c.Fields[field]; seen {
+				return nil, d.Errf("audit: field %q is set twice", field)
+			}
+			if c.Fields == nil {
+				c.Fields = map[string]pseudo.Mode{}
+			}
+			c.Fields[field] = mode
 		default:
-			return nil, d.Errf("unrecognized audit option %q (want dir, writer, signing_key, pseudonym_key, subject_keys, queue_size or fail_open)", name)
+			return nil, d.Errf("unrecognized audit option %q (want dir, writer, signing_key, pseudonym_key, subject_keys, queue_size, fail_open, "+
+				"retention_standard, retention_break_glass or field)", name)
 		}
 	}
 	if c.Dir == "" {

@@ -104,17 +104,24 @@ type KMS struct {
 // Audit configures secretsd's audit trail (package audit/trail): where its
 // chains, keys and index live, and the collectors it forwards to.
 type Audit struct {
-	Dir               string         `toml:"dir"`
-	Writer            string         `toml:"writer"`
-	SigningKey        string         `toml:"signing_key"`
-	PseudonymKey      string         `toml:"pseudonym_key"`
-	SubjectKeys       string         `toml:"subject_keys"`
-	Index             string         `toml:"index"`
-	QueueSize         int            `toml:"queue_size"`
-	FailOpen          bool           `toml:"fail_open"`
-	IndexInterval     time.Duration  `toml:"index_interval"`
-	RetentionInterval time.Duration  `toml:"retention_interval"`
-	Forward           []AuditForward `toml:"forward"`
+	Dir               string        `toml:"dir"`
+	Writer            string        `toml:"writer"`
+	SigningKey        string        `toml:"signing_key"`
+	PseudonymKey      string        `toml:"pseudonym_key"`
+	SubjectKeys       string        `toml:"subject_keys"`
+	Index             string        `toml:"index"`
+	QueueSize         int           `toml:"queue_size"`
+	FailOpen          bool          `toml:"fail_open"`
+	IndexInterval     time.Duration `toml:"index_interval"`
+	RetentionInterval time.Duration `toml:"retention_interval"`
+	// RetentionStandard and RetentionBreakGlass are retention.ParsePeriod
+	// strings ("365d", "7y", "1y6m"): see RetentionPeriods.
+	RetentionStandard   string `toml:"retention_standard"`
+	RetentionBreakGlass string `toml:"retention_break_glass"`
+	// Fields are "field=mode" items overriding pseudo.DefaultFields: see
+	// FieldModes.
+	Fields  []string       `toml:"fields"`
+	Forward []AuditForward `toml:"forward"`
 }
 
 // AuditForward is one collector the trail is shipped to ([[audit.forward]]).
@@ -203,7 +210,10 @@ func Default() Config {
 			QueueSize:         65536,
 			IndexInterval:     time.Second,
 			RetentionInterval: 24 * time.Hour,
-			Forward:           []AuditForward{},
+			// retention.DefaultPeriods, spelled out for --help.
+			RetentionStandard:   "365d",
+			RetentionBreakGlass: "7y",
+			Forward:             []AuditForward{},
 		},
 		Log: Log{Level: "info", Format: "json"},
 	}

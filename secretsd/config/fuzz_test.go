@@ -29,6 +29,8 @@ func FuzzParse(f *testing.F) {
 		{"[audit]\nwriter = \"gw-1\"\nqueue_size = 8\n", "SECRETSD_AUDIT_FORWARD=a elasticsearch http://e:9200 i;b elasticsearch https://f"},
 		{"[redis]\nurl = \"redis://a:6379?addr=b:6379\"\nmode = \"cluster\"\n", "SECRETSD_REDIS_MODE=sentinel"},
 		{"[redis]\nmode = \"galaxy\"\n", "SECRETSD_REDIS_URL=redis://s:26379?master_name=m&password=p"},
+		{"[audit]\nretention_standard = \"30d\"\nfields = [\"user.name=drop\"]\n", "SECRETSD_AUDIT_RETENTION_BREAK_GLASS=1y6m"},
+		{"[audit]\nfields = [\"source.ip=truncate\", \"user.id=keep\"]\n", "SECRETSD_AUDIT_FIELDS=user.email=drop,source.address=keep"},
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s.file), s.env)
@@ -59,7 +61,7 @@ func FuzzParse(f *testing.F) {
 
 // normalize treats a nil and an empty list alike (TOML cannot tell them apart).
 func normalize(c config.Config) config.Config {
-	for _, l := range []*[]string{&c.JWT.Audience, &c.MFA.RequiredRoles, &c.MFA.WebAuthnOrigins} {
+	for _, l := range []*[]string{&c.JWT.Audience, &c.MFA.RequiredRoles, &c.MFA.WebAuthnOrigins, &c.Audit.Fields} {
 		if len(*l) == 0 {
 			*l = nil
 		}

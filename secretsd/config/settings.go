@@ -161,6 +161,14 @@ var settings = []Setting{
 		field: func(c *Config) any { return &c.Audit.IndexInterval }},
 	{Section: "audit", Key: "retention_interval", Help: "how often expired segments are deleted (legal holds are honoured)",
 		field: func(c *Config) any { return &c.Audit.RetentionInterval }},
+	{Section: "audit", Key: "retention_standard", Help: `how long standard events are kept, by calendar date: a number and y (years), m (months) or d (days), combined in that order ("365d", "18m", "1y6m")`,
+		field: func(c *Config) any { return &c.Audit.RetentionStandard }},
+	{Section: "audit", Key: "retention_break_glass", Help: `how long break-glass events are kept, by calendar date ("7y"), in the form of retention_standard`,
+		field: func(c *Config) any { return &c.Audit.RetentionBreakGlass }},
+	{Section: "audit", Key: "fields", Help: `pseudonymisation per field before events are written (list of "field=mode"): fields user.id, user.name, user.email, source.ip, source.address; ` +
+		`modes pseudonymise (keyed HMAC), truncate (/24, /48 plus a keyed hash; addresses only), keep, drop; fields not named stay at the default: ` +
+		`user.* pseudonymise, source.* truncate. The gateway's audit block must say the same so both programs write alike`,
+		field: func(c *Config) any { return &c.Audit.Fields }},
 	{Section: "audit", Key: "forward", Help: `collectors to ship the trail to: [[audit.forward]] tables of name, kind ("splunk_hec" or "elasticsearch"), url and index; ` +
 		`in the environment "name kind url [index]; ..."; each token from SECRETSD_AUDIT_FORWARD_<NAME>_TOKEN only`,
 		field: func(c *Config) any { return &c.Audit.Forward }},

@@ -3,6 +3,8 @@ package config
 import (
 	"regexp"
 	"time"
+
+	"github.com/portcullis/portcullis/audit/retention"
 )
 
 // Bounds of the [audit] settings.
@@ -35,6 +37,15 @@ func (c Config) validateAudit(v *validator) {
 	}
 	v.between("audit.index_interval", a.IndexInterval, minIndexInterval, maxIndexInterval)
 	v.between("audit.retention_interval", a.RetentionInterval, minRetentionInterval, maxRetentionInterval)
+	if _, err := retention.ParsePeriod(a.RetentionStandard); err != nil {
+		v.bad("audit.retention_standard", "%v", err)
+	}
+	if _, err := retention.ParsePeriod(a.RetentionBreakGlass); err != nil {
+		v.bad("audit.retention_break_glass", "%v", err)
+	}
+	if _, err := a.FieldModes(); err != nil {
+		v.bad("audit.fields", "%v", err)
+	}
 	seen := map[string]bool{}
 	for _, f := range a.Forward {
 		if !forwardName.MatchString(f.Name) {

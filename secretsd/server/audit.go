@@ -47,7 +47,15 @@ func openAudit(cfg config.Audit, writer string, clk clock.Clock, reg prometheus.
 	if err != nil {
 		return nil, fmt.Errorf("audit: pseudonym key: %w", err)
 	}
-	if a.Pseudonymizer, err = pseudo.New(pseudo.Config{Keys: []pseudo.Key{key}}); err != nil {
+	fields, err := cfg.FieldModes()
+	if err != nil {
+		return nil, fmt.Errorf("audit: fields: %w", err)
+	}
+	periods, err := cfg.RetentionPeriods()
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	if a.Pseudonymizer, err = pseudo.New(pseudo.Config{Keys: []pseudo.Key{key}, Fields: fields}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	if a.Subjects, err = shred.OpenKeys(cfg.SubjectKeys); err != nil {
@@ -66,6 +74,7 @@ func openAudit(cfg config.Audit, writer string, clk clock.Clock, reg prometheus.
 		Keys:          a.Subjects,
 		QueueSize:     cfg.QueueSize,
 		FailOpen:      cfg.FailOpen,
+		Retention:     periods,
 		Clock:         clk,
 		Registerer:    reg,
 	})
