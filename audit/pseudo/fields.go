@@ -3,6 +3,9 @@ package pseudo
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 )
 
 // Mode says what happens to a field before it is written.
@@ -70,6 +73,29 @@ func validateModes(fields map[string]Mode) error {
 		default:
 			return fmt.Errorf("%w: field %q has unknown mode %q (want pseudonymise, truncate, keep or drop)", ErrBadConfig, f, m)
 		}
+	}
+	return nil
+}
+
+// CheckField refuses a field setting that New would accept but the trail
+// could not apply: an unknown field (a typo would leave the real field at
+// its default without a word) and truncate on a field that is not an IP
+// address (every event carrying it would then fail to be written). The
+// configurations of both programs check their field settings with it.
+func CheckField(field string, mode Mode) error {
+	known := DefaultFields()
+	if _, ok := known[field]; !ok {
+		names := slices.Sorted(maps.Keys(known))
+		return fmt.Errorf("%w: unknown field %q (want one of %s)", ErrBadConfig, field, strings.Join(names, ", "))
+	}
+	switch mode {
+	case Pseudonymise, Keep, Drop:
+	case Truncate:
+		if field != FieldSourceIP && field != FieldSourceAddress {
+			return fmt.Errorf("%w: field %q: truncate applies only to IP addresses (%s, %s)", ErrBadConfig, field, FieldSourceIP, FieldSourceAddress)
+		}
+	default:
+		return fmt.Errorf("%w: field %q: unknown mode %q (want pseudonymise, truncate, keep or drop)", ErrBadConfig, field, mode)
 	}
 	return nil
 }

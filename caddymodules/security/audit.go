@@ -172,7 +172,7 @@ func (c AuditConfig) resolved() (AuditConfig, error) {
 		return c, err
 	}
 	for field, mode := range c.Fields {
-		if err := checkFieldMode(field, mode); err != nil {
+		if err := pseudo.CheckField(field, mode); err != nil {
 			return c, fmt.Errorf("audit: fields: %w", err)
 		}
 	}

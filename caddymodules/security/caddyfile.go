@@ -228,7 +228,7 @@ func parseAudit(d *caddyfile.Dispenser) (*AuditConfig, error) {
 				return nil, d.Errf("audit: field takes a field and a mode, e.g. %q", "field user.name drop")
 			}
 			field, mode := args[0], pseudo.Mode(args[1])
-			if err := checkFieldMode(field, mode); err != nil {
+			if err := pseudo.CheckField(field, mode); err != nil {
 				return nil, d.Errf("audit: %v", err)
 			}
 			if _, seen := c.Fields[field]; seen {

@@ -2,8 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/portcullis/portcullis/audit/pseudo"
@@ -37,35 +35,10 @@ func (a Audit) FieldModes() (map[string]pseudo.Mode, error) {
 		if _, seen := out[field]; seen {
 			return nil, fmt.Errorf("field %q is named twice", field)
 		}
-		m, err := checkFieldMode(field, pseudo.Mode(mode))
-		if err != nil {
+		if err := pseudo.CheckField(field, pseudo.Mode(mode)); err != nil {
 			return nil, err
 		}
-		out[field] = m
+		out[field] = pseudo.Mode(mode)
 	}
 	return out, nil
-}
-
-// checkFieldMode refuses what pseudo would accept but could not apply: an
-// unknown field (a typo would leave the real field at its default without
-// a word) and truncate on a field that is not an IP address (every event
-// carrying it would then fail to be written).
-//
-// The gateway's caddymodules/security checks its `field` lines the same way.
-func checkFieldMode(field string, mode pseudo.Mode) (pseudo.Mode, error) {
-	known := pseudo.DefaultFields()
-	if _, ok := known[field]; !ok {
-		names := slices.Sorted(maps.Keys(known))
-		return "", fmt.Errorf("unknown field %q (want one of %s)", field, strings.Join(names, ", "))
-	}
-	switch mode {
-	case pseudo.Pseudonymise, pseudo.Keep, pseudo.Drop:
-	case pseudo.Truncate:
-		if field != pseudo.FieldSourceIP && field != pseudo.FieldSourceAddress {
-			return "", fmt.Errorf("field %q: truncate applies only to IP addresses (source.ip, source.address)", field)
-		}
-	default:
-		return "", fmt.Errorf("field %q: unknown mode %q (want pseudonymise, truncate, keep or drop)", field, mode)
-	}
-	return mode, nil
 }
