@@ -37,16 +37,17 @@ func (t *Trail) prepare(e *event.Event, a event.Action, mustSeal bool) ([]byte, 
 // portcullis.personal, encrypted under the key of the subject (the user id's
 // pseudonym), before pseudonymisation replaces them: erasing that key later
 // erases them without touching the chain. Events without a user id are not
-// sealed: there is no subject whose erasure they would follow.
+// sealed: there is no subject whose erasure they would follow. A field whose
+// mode is drop is not sealed either: drop means never stored.
 func (t *Trail) seal(e *event.Event) error {
 	if t.cfg.Keys == nil || e.User == nil || e.User.ID == "" {
 		return nil
 	}
 	fields := map[string]string{}
-	if e.User.Name != "" {
+	if e.User.Name != "" && t.nameMode != pseudo.Drop {
 		fields[pseudo.FieldUserName] = e.User.Name
 	}
-	if e.Source != nil && e.Source.IP != "" {
+	if e.Source != nil && e.Source.IP != "" && t.ipMode != pseudo.Drop {
 		fields[pseudo.FieldSourceIP] = e.Source.IP
 	}
 	if len(fields) == 0 {

@@ -185,3 +185,39 @@ func TestPersonalValuesAreSealedUnderTheSubjectsKey(t *testing.T) {
 	}
 	verifyIntact(t, cfg.Root)
 }
+
+// drop means never stored: a dropped field is not sealed either.
+func TestDroppedFieldsAreNotSealed(t *testing.T) {
+	t.Parallel()
+	cfg := config(t)
+	p, err := pseudo.New(pseudo.Config{Keys: []pseudo.Key{{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}},
+		Fields: map[string]pseudo.Mode{pseudo.FieldUserName: pseudo.Drop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Pseudonymizer = p
+	keys, err := shred.OpenKeys(filepath.Join(t.TempDir(), "subjects.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { keys.Close() })
+	cfg.Keys = keys
+	tr := open(t, cfg)
+	if err := tr.Record(context.Background(), privilegedEvent(event.UserUpdate)); err != nil {
+		t.Fatal(err)
+	}
+	got := readChain(t, trail.ChainDir(cfg.Root, cfg.Writer, event.Standard))
+	if len(got) != 1 {
+		t.Fatalf("%d records, want 1", len(got))
+	}
+	fields, err := keys.Open(got[0].Portcullis.Personal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, sealed := fields[pseudo.FieldUserName]; sealed || fields[pseudo.FieldSourceIP] != rawIP {
+		t.Errorf("sealed %v: want the address and not the dropped name", fields)
+	}
+	if got[0].User.Name != "" {
+		t.Errorf("user.name %q written", got[0].User.Name)
+	}
+}

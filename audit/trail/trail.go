@@ -102,8 +102,10 @@ type Trail struct {
 	// goroutine would fail on, so an accepted event is never lost to a
 	// malformed address.
 	ipMode, addrMode pseudo.Mode
-	m                *metrics
-	unlock           func() error
+	// nameMode is user.name's: a dropped name is not sealed either.
+	nameMode pseudo.Mode
+	m        *metrics
+	unlock   func() error
 
 	mu     sync.RWMutex // guards closed against sends on q
 	closed bool
@@ -133,7 +135,8 @@ func open(cfg Config, hold chan struct{}) (*Trail, error) {
 		return nil, err
 	}
 	t := &Trail{cfg: cfg, dir: filepath.Join(cfg.Root, cfg.Writer), classes: retentionClasses(),
-		ipMode: cfg.Pseudonymizer.Mode(pseudo.FieldSourceIP), addrMode: cfg.Pseudonymizer.Mode(pseudo.FieldSourceAddress)}
+		ipMode: cfg.Pseudonymizer.Mode(pseudo.FieldSourceIP), addrMode: cfg.Pseudonymizer.Mode(pseudo.FieldSourceAddress),
+		nameMode: cfg.Pseudonymizer.Mode(pseudo.FieldUserName)}
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit trail: creating %s: %w", t.dir, err)
 	}
