@@ -17,6 +17,11 @@ func newID(t time.Time) string {
 	u[3], u[4], u[5] = byte(ms>>16), byte(ms>>8), byte(ms)
 	u[6] = u[6]&0x0f | 0x70 // version 7
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return FormatUUID(u)
+}
+
+// FormatUUID writes u in the canonical 8-4-4-4-12 lower-case hex form.
+func FormatUUID(u [16]byte) string {
 	var out [36]byte
 	hex.Encode(out[0:8], u[0:4])
 	out[8] = '-'

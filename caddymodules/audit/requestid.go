@@ -2,9 +2,10 @@ package audit
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"math/rand/v2"
 	"time"
+
+	"github.com/portcullis/portcullis/audit/event"
 )
 
 // RequestIDHeader carries the request id to the upstream and back to the
@@ -45,15 +46,5 @@ func NewRequestID(now time.Time) string {
 	binary.BigEndian.PutUint64(u[0:], uint64(now.UnixMilli())<<16|rand.Uint64()&0xffff)
 	u[6] = u[6]&0x0f | 0x70 // version 7
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	var out [36]byte
-	hex.Encode(out[0:8], u[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], u[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], u[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], u[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], u[10:])
-	return string(out[:])
+	return event.FormatUUID(u)
 }
