@@ -52,7 +52,7 @@ func TestAuditTrailAcrossGatewayAndSecretsd(t *testing.T) {
 		"{$PORTCULLIS_AUDIT_SUBJECT_KEYS:.run/audit-keys/subjects.db}", filepath.Join(sd.Dir, ".run", "audit-keys", "subjects.db"),
 	).Replace(string(caddyfile))
 	for _, v := range []string{"PORTCULLIS_AUDIT_DIR", "PORTCULLIS_AUDIT_PSEUDONYM_KEY", "PORTCULLIS_AUDIT_SUBJECT_KEYS"} {
-		if strings.Contains(cf, v) {
+		if strings.Contains(cf, "{$"+v) {
 			t.Fatalf("the repository Caddyfile's %s line changed; this test must follow it", v)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,7 +184,12 @@ func TestPruneDeletesExpiredChallenges(t *testing.T) {
 	}
 }
 
-// signalListener closes arrived once the first connection has sent bytes.
+// signalListener closes arrived once the first connection's request has
+// reached the handler: net/http reads the request, drops it if the server is
+// shutting down by then, and otherwise starts a background read on the
+// connection just before calling the handler. So the first Read that begins
+// after the request's bytes were read is the signal; the bytes alone would
+// race with the shutdown.
 type signalListener struct {
 	net.Listener
 	arrived chan struct{}
@@ -200,13 +206,17 @@ func (l *signalListener) Accept() (net.Conn, error) {
 
 type signalConn struct {
 	net.Conn
-	l *signalListener
+	l    *signalListener
+	read atomic.Bool // the request's bytes have been read
 }
 
 func (c *signalConn) Read(p []byte) (int, error) {
+	if c.read.Load() {
+		c.l.once.Do(func() { close(c.l.arrived) })
+	}
 	n, err := c.Conn.Read(p)
 	if n > 0 {
-		c.l.once.Do(func() { close(c.l.arrived) })
+		c.read.Store(true)
 	}
 	return n, err
 }
