@@ -22,10 +22,14 @@ func BenchmarkAppend(b *testing.B) {
 	for _, tc := range []struct {
 		batch    int
 		parallel bool
-	}{{64, false}, {256, false}, {16, true}} {
+		trusted  bool
+	}{{64, false, false}, {256, false, false}, {16, true, false}, {256, false, true}, {2048, false, true}} {
 		name := fmt.Sprintf("batch=%d", tc.batch)
 		if tc.parallel {
 			name = fmt.Sprintf("parallel/batch=%d", tc.batch)
+		}
+		if tc.trusted {
+			name = fmt.Sprintf("trusted/batch=%d", tc.batch)
 		}
 		b.Run(name, func(b *testing.B) {
 			batch := make([][]byte, tc.batch)
@@ -34,6 +38,10 @@ func BenchmarkAppend(b *testing.B) {
 			}
 			b.SetBytes(int64(len(batch[0]) * tc.batch))
 			w := mustOpen(b, b.TempDir(), chain.Options{Signer: priv, KeyID: "bench"})
+			appendFn := w.Append
+			if tc.trusted {
+				appendFn = w.AppendTrusted
+			}
 			b.ResetTimer()
 			if tc.parallel {
 				b.SetParallelism(16)
@@ -47,7 +55,7 @@ func BenchmarkAppend(b *testing.B) {
 				})
 			} else {
 				for i := 0; i < b.N; i++ {
-					if _, err := w.Append(batch); err != nil {
+					if _, err := appendFn(batch); err != nil {
 						b.Fatal(err)
 					}
 				}

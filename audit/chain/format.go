@@ -113,14 +113,24 @@ func parseRecord(line []byte) (record, error) {
 
 // checkPayload accepts one JSON object on one line, with no surrounding space.
 func checkPayload(p []byte) error {
+	if err := checkFraming(p); err != nil {
+		return err
+	}
+	if !json.Valid(p) {
+		return errors.New("payload is not valid JSON")
+	}
+	return nil
+}
+
+// checkFraming is the part of checkPayload that keeps the line format
+// parseable whatever the payload's inside: it starts with "{", ends with "}"
+// and holds no line break (so the record is exactly one line).
+func checkFraming(p []byte) error {
 	if len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' {
 		return errors.New("payload is not a JSON object")
 	}
 	if bytes.IndexByte(p, '\n') >= 0 || bytes.IndexByte(p, '\r') >= 0 {
 		return errors.New("payload spans lines")
-	}
-	if !json.Valid(p) {
-		return errors.New("payload is not valid JSON")
 	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package pseudo
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -30,7 +27,7 @@ type Config struct {
 // Pseudonymizer turns personal values into pseudonyms. It is safe for
 // concurrent use.
 type Pseudonymizer struct {
-	keys   []Key
+	keys   []*macKey
 	fields map[string]Mode
 }
 
@@ -49,7 +46,7 @@ func New(cfg Config) (*Pseudonymizer, error) {
 			return nil, fmt.Errorf("%w: key id %q used twice", ErrBadKey, k.ID)
 		}
 		seen[k.ID] = true
-		p.keys = append(p.keys, Key{ID: k.ID, Secret: append([]byte(nil), k.Secret...)})
+		p.keys = append(p.keys, newMACKey(k))
 	}
 	if err := validateModes(cfg.Fields); err != nil {
 		return nil, err
@@ -71,14 +68,14 @@ func (p *Pseudonymizer) Mode(field string) Mode {
 
 // User returns the pseudonym of a user id.
 func (p *Pseudonymizer) User(id string) string {
-	return sum(p.keys[0], domainOf(FieldUserID), id)
+	return p.keys[0].sum(domainOf(FieldUserID), id)
 }
 
 // Email returns the pseudonym of an email address, normalised first (trimmed,
 // lower-cased) so that "Alice@Example.com " and "alice@example.com" are one
 // person.
 func (p *Pseudonymizer) Email(addr string) string {
-	return sum(p.keys[0], domainEmail, normalizeEmail(addr))
+	return p.keys[0].sum(domainEmail, normalizeEmail(addr))
 }
 
 // IP returns the truncated address (/24 for IPv4 and IPv4-mapped IPv6, /48 for
@@ -93,7 +90,7 @@ func (p *Pseudonymizer) IP(addr string) (truncated, hash string, err error) {
 		bits = 24
 	}
 	prefix, _ := a.Prefix(bits) // cannot fail: bits fit both families
-	return prefix.Addr().String(), sum(p.keys[0], domainIP, a.String()), nil
+	return prefix.Addr().String(), p.keys[0].sumAddr(domainIP, a), nil
 }
 
 // Hash returns the pseudonym under the active key that field would carry for
@@ -118,7 +115,7 @@ func (p *Pseudonymizer) HashAll(field, value string) ([]string, error) {
 	return out, nil
 }
 
-func (p *Pseudonymizer) hashWith(k Key, field, value string) (string, error) {
+func (p *Pseudonymizer) hashWith(k *macKey, field, value string) (string, error) {
 	d := domainOf(field)
 	switch d {
 	case domainIP:
@@ -130,7 +127,7 @@ func (p *Pseudonymizer) hashWith(k Key, field, value string) (string, error) {
 	case domainEmail:
 		value = normalizeEmail(value)
 	}
-	return sum(k, d, value), nil
+	return k.sum(d, value), nil
 }
 
 // Apply transforms value as field's mode says. keep is false when the field
@@ -209,17 +206,6 @@ func (p *Pseudonymizer) field(name, value string) (string, error) {
 		return "", err
 	}
 	return out, err
-}
-
-// sum is keyID ":" base64url(HMAC-SHA256(secret, domain 0x00 value)). The
-// domain separates kinds of value; the 0x00 cannot occur in a field name, so
-// no two (domain, value) pairs share an input.
-func sum(k Key, domain, value string) string {
-	m := hmac.New(sha256.New, k.Secret)
-	m.Write([]byte(domain))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	return k.ID + ":" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 func normalizeEmail(addr string) string {

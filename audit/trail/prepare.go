@@ -1,7 +1,6 @@
 package trail
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/portcullis/portcullis/audit/event"
@@ -16,21 +15,28 @@ import (
 // acknowledged and is better kept pseudonymised than lost; the metric shows
 // it. Record passes true, so the privileged action fails instead.
 func (t *Trail) prepare(e *event.Event, a event.Action, mustSeal bool) ([]byte, error) {
+	return t.prepareAppend(nil, e, a, mustSeal)
+}
+
+// prepareAppend is prepare appending the payload to dst, so that the writer
+// encodes a whole batch into one reused buffer. On error dst is returned
+// unchanged. The JSON is event.AppendJSON's, byte for byte json.Marshal's.
+func (t *Trail) prepareAppend(dst []byte, e *event.Event, a event.Action, mustSeal bool) ([]byte, error) {
 	complete(e, a)
 	if err := t.seal(e); err != nil {
 		if mustSeal {
-			return nil, err
+			return dst, err
 		}
 		t.m.sealErrors.Inc()
 	}
 	if err := t.cfg.Pseudonymizer.Event(e); err != nil {
-		return nil, fmt.Errorf("audit trail: %w", err)
+		return dst, fmt.Errorf("audit trail: %w", err)
 	}
-	b, err := json.Marshal(e)
+	out, err := e.AppendJSON(dst)
 	if err != nil {
-		return nil, fmt.Errorf("audit trail: encoding event %s: %w", e.Event.ID, err)
+		return dst, fmt.Errorf("audit trail: encoding event %s: %w", e.Event.ID, err)
 	}
-	return b, nil
+	return out, nil
 }
 
 // seal puts the raw user name and full source address into
