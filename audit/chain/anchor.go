@@ -89,19 +89,10 @@ func parseAnchor(data []byte, pub ed25519.PublicKey) (Anchor, error) {
 	if !ok {
 		return a, fmt.Errorf("%w: no anchor prefix", errParse)
 	}
-	if rest, ok = bytes.CutSuffix(rest, cpSuffix); !ok {
-		return a, fmt.Errorf("%w: bad anchor suffix", errParse)
-	}
-	i := bytes.LastIndex(rest, cpSigSep)
-	if i < 0 {
-		return a, fmt.Errorf("%w: anchor has no signature", errParse)
-	}
-	body, sigText := rest[:i], rest[i+len(cpSigSep):]
 	var b anchorBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return a, fmt.Errorf("%w: anchor body: %v", errParse, err)
+	body, sigText, err := openSigned(rest, "anchor", &b)
+	if err != nil {
+		return a, err
 	}
 	t, err := time.Parse(time.RFC3339Nano, b.Time)
 	if err != nil || len(b.Prev) != hashHexLen || !isLowerHex([]byte(b.Prev)) {
@@ -116,12 +107,8 @@ func parseAnchor(data []byte, pub ed25519.PublicKey) (Anchor, error) {
 	if !bytes.Equal(body, appendAnchorBody(nil, a)) {
 		return Anchor{}, fmt.Errorf("%w: anchor body not in canonical form", errParse)
 	}
-	sig, err := base64.StdEncoding.Strict().DecodeString(string(sigText))
-	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != string(sigText) {
-		return a, fmt.Errorf("%w: bad anchor signature encoding", errParse)
-	}
-	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, append([]byte(anchorDomain), body...), sig) {
-		return a, errSignature
+	if err := checkSignature(pub, append([]byte(anchorDomain), body...), sigText, "anchor"); err != nil {
+		return a, err
 	}
 	return a, nil
 }

@@ -189,18 +189,9 @@ func parseCheckpoint(line []byte, pub ed25519.PublicKey) (checkpoint, error) {
 	if !ok {
 		return cp, fmt.Errorf("%w: no checkpoint prefix", errParse)
 	}
-	if rest, ok = bytes.CutSuffix(rest, cpSuffix); !ok {
-		return cp, fmt.Errorf("%w: bad checkpoint suffix", errParse)
-	}
-	i := bytes.LastIndex(rest, cpSigSep)
-	if i < 0 {
-		return cp, fmt.Errorf("%w: no signature", errParse)
-	}
-	body, sigText := rest[:i], rest[i+len(cpSigSep):]
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cp); err != nil {
-		return cp, fmt.Errorf("%w: checkpoint body: %v", errParse, err)
+	body, sigText, err := openSigned(rest, "checkpoint", &cp)
+	if err != nil {
+		return cp, err
 	}
 	t, err := time.Parse(time.RFC3339Nano, cp.Time)
 	if err != nil || len(cp.Hash) != hashHexLen || !isLowerHex([]byte(cp.Hash)) {
@@ -209,14 +200,42 @@ func parseCheckpoint(line []byte, pub ed25519.PublicKey) (checkpoint, error) {
 	if !bytes.Equal(body, appendCheckpointBody(nil, cp.Seq, cp.Hash, t, cp.KeyID)) {
 		return cp, fmt.Errorf("%w: checkpoint body not in canonical form", errParse)
 	}
+	return cp, checkSignature(pub, signedBytes(body), sigText, "checkpoint")
+}
+
+// openSigned takes a signed line (checkpoint or anchor) after its prefix,
+// `<body>,"sig":"<S>"}`, decodes body strictly into v, and returns the body
+// and the signature's text.
+func openSigned(rest []byte, what string, v any) (body, sigText []byte, err error) {
+	rest, ok := bytes.CutSuffix(rest, cpSuffix)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: bad %s suffix", errParse, what)
+	}
+	i := bytes.LastIndex(rest, cpSigSep)
+	if i < 0 {
+		return nil, nil, fmt.Errorf("%w: %s has no signature", errParse, what)
+	}
+	body, sigText = rest[:i], rest[i+len(cpSigSep):]
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s body: %v", errParse, what, err)
+	}
+	return body, sigText, nil
+}
+
+// checkSignature verifies sigText, which must be the canonical standard
+// base64 of an Ed25519 signature (errParse otherwise), over signed with pub
+// (errSignature when it does not verify).
+func checkSignature(pub ed25519.PublicKey, signed, sigText []byte, what string) error {
 	sig, err := base64.StdEncoding.Strict().DecodeString(string(sigText))
 	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != string(sigText) {
-		return cp, fmt.Errorf("%w: bad signature encoding", errParse)
+		return fmt.Errorf("%w: bad %s signature encoding", errParse, what)
 	}
-	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, signedBytes(body), sig) {
-		return cp, errSignature
+	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, signed, sig) {
+		return errSignature
 	}
-	return cp, nil
+	return nil
 }
 
 var errSignature = errors.New("signature does not verify")
